@@ -1,0 +1,3 @@
+from shapetrace.cli import entry_point
+
+entry_point()

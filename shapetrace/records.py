@@ -1,0 +1,212 @@
+"""Frozen records of a traced forward pass: what each module call received, returned and cost."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+__all__ = [
+    "Shape",
+    "TensorInfo",
+    "ValueInfo",
+    "ReceptiveField",
+    "LayerRecord",
+    "Totals",
+    "ErrorInfo",
+    "Trace",
+    "SCHEMA",
+]
+
+SCHEMA = "shapetrace/1"
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """A tensor's shape and dtype, never its values."""
+
+    shape: Shape
+    dtype: str  # "float32", "int64", ...
+    itemsize: int  # bytes per element
+
+    @property
+    def nbytes(self) -> int:
+        count = 1
+        for size in self.shape:
+            count *= size
+        return count * self.itemsize
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    """A value passed to or returned by a module: a tensor, a container of values, or another object."""
+
+    kind: str  # "tensor" | "sequence" | "mapping" | "object"
+    type_name: str  # "Tensor", "tuple", "list", "dict", "args", a named tuple's or object's class
+    tensor: TensorInfo | None = None  # kind "tensor" only
+    items: tuple[tuple[str | None, ValueInfo], ...] = ()  # containers: (key or None, value)
+
+    def tensors(self) -> Iterator[TensorInfo]:
+        """Every tensor inside, depth first, in order."""
+        if self.tensor is not None:
+            yield self.tensor
+        for _, item in self.items:
+            yield from item.tensors()
+
+    @cached_property  # equal values are shared between records, so this runs once per value
+    def shapes(self) -> tuple[Shape, ...]:
+        return tuple(tensor.shape for tensor in self.tensors())
+
+    @cached_property
+    def nbytes(self) -> int:
+        return sum(tensor.nbytes for tensor in self.tensors())
+
+    @property
+    def is_single_tensor(self) -> bool:
+        return self.kind == "tensor"
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Receptive field of a layer's output units in input coordinates, per spatial dimension."""
+
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    start: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """One call of one module, in call order."""
+
+    index: int  # call order, 0-based
+    name: str  # qualified name as in named_modules()
+    type: str  # class name
+    depth: int  # the root is depth 0 and is not listed
+    is_leaf: bool  # module without children
+    inputs: ValueInfo  # positional arguments, then keyword arguments
+    outputs: ValueInfo | None  # None: this call raised
+    params: int  # parameters owned by the module and its children, each tensor once
+    trainable_params: int
+    macs: int  # multiply-accumulates of this call and the calls inside it, bias excluded
+    parent: int | None  # index of the call this one ran inside, None at the top
+    call_number: int  # 1 for a module's first call, 2 for its second, ...
+    attributes: tuple[tuple[str, Any], ...] = ()  # kernel_size, stride, in_features, ... as plain values
+    expected_shapes: tuple[Shape, ...] | None = None  # analytic result, None where no formula
+    check: str = "unchecked"  # "ok" | "mismatch" | "unchecked"
+    formula: str | None = None
+    receptive_field: ReceptiveField | None = None
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        return self.inputs.shapes
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        return self.outputs.shapes if self.outputs is not None else ()
+
+    @property
+    def failed(self) -> bool:
+        return self.outputs is None
+
+    @property
+    def reused(self) -> bool:
+        return self.call_number > 1
+
+    def attribute(self, key: str, default: Any = None) -> Any:
+        return dict(self.attributes).get(key, default)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Whole-model sums; every parameter tensor counts once, however often it is used."""
+
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    param_bytes: int
+    activation_bytes: int  # bytes of the outputs of leaf-module calls
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """Why a forward pass failed: the failing module, PyTorch's message, and what to try."""
+
+    layer: str  # qualified name of the innermost module that did not return
+    message: str  # PyTorch's message
+    hint: str | None = None
+    exception_type: str = ""
+    layer_type: str = ""  # class name of that module
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A finished trace: the model's calls in order, the totals, and the error if forward failed."""
+
+    model: str
+    inputs: ValueInfo
+    outputs: ValueInfo | None
+    device: str
+    dtype: str
+    layers: tuple[LayerRecord, ...]
+    totals: Totals
+    error: ErrorInfo | None = None
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        return self.inputs.shapes
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        return self.outputs.shapes if self.outputs is not None else ()
+
+    @property
+    def checks(self) -> dict[str, int]:
+        counts = {"ok": 0, "mismatch": 0, "unchecked": 0}
+        for layer in self.layers:
+            counts[layer.check] += 1
+        return counts
+
+    @property
+    def ok(self) -> bool:
+        """True when the forward pass ran and no cross-check is a mismatch."""
+        return self.error is None and self.checks["mismatch"] == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        from shapetrace.render.data import trace_to_dict
+
+        return trace_to_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_table(self, depth: int | None = None) -> str:
+        from shapetrace.render.table import render_table
+
+        return render_table(self, depth=depth)
+
+    def to_csv(self) -> str:
+        from shapetrace.render.data import render_csv
+
+        return render_csv(self)
+
+    def to_markdown(self, lang: str = "en") -> str:
+        from shapetrace.render.markup import render_markdown
+
+        return render_markdown(self, lang=lang)
+
+    def to_html(self, lang: str = "en") -> str:
+        from shapetrace.render.markup import render_html
+
+        return render_html(self, lang=lang)
+
+    def __str__(self) -> str:
+        return self.to_table()

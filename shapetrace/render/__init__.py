@@ -1,0 +1,1 @@
+"""Renderers: each takes a finished Trace and returns a string; none runs a model or prints."""

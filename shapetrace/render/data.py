@@ -1,0 +1,121 @@
+"""Machine-readable renderings of a trace: the `shapetrace/1` JSON document and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Trace
+from shapetrace.render.common import format_value
+
+__all__ = ["trace_to_dict", "layer_to_dict", "render_json", "render_csv", "CSV_COLUMNS"]
+
+
+def _shapes(shapes: Any) -> list[list[int]] | None:
+    return None if shapes is None else [list(shape) for shape in shapes]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _receptive_field(field: ReceptiveField | None) -> dict[str, list] | None:
+    if field is None:
+        return None
+    return {"size": list(field.size), "jump": list(field.jump), "start": list(field.start)}
+
+
+def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
+    """One layer as in CONTRACT.md, plus the fields shapetrace adds after `receptive_field`."""
+    return {
+        "index": layer.index,
+        "name": layer.name,
+        "type": layer.type,
+        "depth": layer.depth,
+        "is_leaf": layer.is_leaf,
+        "input_shapes": _shapes(layer.input_shapes),
+        "output_shapes": _shapes(layer.output_shapes),
+        "params": layer.params,
+        "trainable_params": layer.trainable_params,
+        "macs": layer.macs,
+        "expected_shapes": _shapes(layer.expected_shapes),
+        "check": layer.check,
+        "formula": layer.formula,
+        "receptive_field": _receptive_field(layer.receptive_field),
+        "parent": layer.parent,
+        "call_number": layer.call_number,
+        "failed": layer.failed,
+        "output_structure": format_value(layer.outputs) if layer.outputs is not None else None,
+        "output_bytes": layer.outputs.nbytes if layer.outputs is not None else 0,
+        "attributes": {key: _jsonable(value) for key, value in layer.attributes},
+    }
+
+
+def trace_to_dict(trace: Trace) -> dict[str, Any]:
+    """The `shapetrace/1` document: CONTRACT.md's keys in its order, `error` only on failure."""
+    totals = trace.totals
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "model": trace.model,
+        "input_shapes": _shapes(trace.input_shapes),
+        "output_shapes": _shapes(trace.output_shapes),
+        "device": trace.device,
+        "dtype": trace.dtype,
+        "layers": [layer_to_dict(layer) for layer in trace.layers],
+        "totals": {
+            "params": totals.params,
+            "trainable_params": totals.trainable_params,
+            "non_trainable_params": totals.non_trainable_params,
+            "macs": totals.macs,
+            "flops": totals.flops,
+            "param_bytes": totals.param_bytes,
+            "activation_bytes": totals.activation_bytes,
+        },
+        "checks": trace.checks,
+    }
+    if trace.error is not None:
+        document["error"] = {
+            "layer": trace.error.layer,
+            "message": trace.error.message,
+            "hint": trace.error.hint,
+            "type": trace.error.exception_type,
+            "layer_type": trace.error.layer_type,
+        }
+    return document
+
+
+def render_json(trace: Trace) -> str:
+    return json.dumps(trace_to_dict(trace), indent=2) + "\n"
+
+
+CSV_COLUMNS = (
+    "index",
+    "name",
+    "type",
+    "depth",
+    "is_leaf",
+    "call_number",
+    "input_shapes",
+    "output_shapes",
+    "params",
+    "trainable_params",
+    "macs",
+    "check",
+)
+
+
+def render_csv(trace: Trace) -> str:
+    """One row per call; shape lists are written as JSON inside the cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for layer in trace.layers:
+        row = layer_to_dict(layer)
+        writer.writerow(
+            [json.dumps(row[column]) if column.endswith("shapes") else row[column] for column in CSV_COLUMNS]
+        )
+    return buffer.getvalue()

@@ -1,0 +1,208 @@
+"""The one place that reads module attributes: module -> plain attributes, and MAC rules by type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from shapetrace import formulas
+from shapetrace._torch import nn, torch
+from shapetrace.records import Shape
+
+__all__ = ["attributes_of", "macs_of", "mac_rule", "count_params", "subtree_param_counts"]
+
+# Constructor arguments that shape arithmetic and the table need; read when a module has them.
+_ATTRIBUTE_NAMES = (
+    "in_channels",
+    "out_channels",
+    "kernel_size",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "output_padding",
+    "padding_mode",
+    "ceil_mode",
+    "count_include_pad",
+    "divisor_override",
+    "return_indices",
+    "norm_type",
+    "output_size",
+    "in_features",
+    "out_features",
+    "in1_features",
+    "in2_features",
+    "start_dim",
+    "end_dim",
+    "dim",
+    "unflattened_size",
+    "num_features",
+    "normalized_shape",
+    "num_groups",
+    "num_channels",
+    "eps",
+    "affine",
+    "num_embeddings",
+    "embedding_dim",
+    "padding_idx",
+    "p",
+    "scale_factor",
+    "size",
+    "mode",
+    "align_corners",
+    "upscale_factor",
+    "downscale_factor",
+    "input_size",
+    "hidden_size",
+    "num_layers",
+    "bias",
+    "batch_first",
+    "bidirectional",
+    "proj_size",
+    "embed_dim",
+    "num_heads",
+    "negative_slope",
+)
+
+MacRule = Callable[[Mapping[str, Any], Sequence[Shape], Sequence[Shape]], int]
+_MAC_RULES: dict[type, MacRule] = {}
+
+
+_SCALARS = frozenset((bool, int, float, str, type(None)))
+_ORDER = {name: position for position, name in enumerate(_ATTRIBUTE_NAMES)}
+
+
+def _plain(value: Any) -> Any:
+    """A module attribute as a JSON-friendly value: tuples, numbers, strings, booleans or None."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is tuple and all(type(item) in _SCALARS for item in value):
+        return value
+    if isinstance(value, torch.Size | tuple | list):
+        return tuple(_plain(item) for item in value)
+    return repr(value)
+
+
+def attributes_of(module: nn.Module) -> tuple[tuple[str, Any], ...]:
+    """The module's shape-relevant constructor arguments, as (name, plain value) pairs."""
+    state = module.__dict__  # constructor arguments are plain instance attributes
+    found = []
+    for name in sorted(_ORDER.keys() & state.keys(), key=_ORDER.__getitem__):
+        value = state[name]
+        if not callable(value) or isinstance(value, torch.Tensor):
+            found.append((name, _plain(value)))
+    if "bias" in module._parameters and "bias" not in state:
+        found.append(("bias", module._parameters["bias"] is not None))  # Linear, Conv: is there one
+    return tuple(found)
+
+
+def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:
+    """Register a MAC rule for these module types; registering a type twice is an error."""
+
+    def register(rule: MacRule) -> MacRule:
+        for module_type in module_types:
+            if module_type in _MAC_RULES:
+                raise ValueError(f"a MAC rule for {module_type.__name__} is already registered")
+            _MAC_RULES[module_type] = rule
+        return rule
+
+    return register
+
+
+def macs_of(
+    module_type: type,
+    attributes: Mapping[str, Any],
+    input_shapes: Sequence[Shape],
+    output_shapes: Sequence[Shape],
+) -> int:
+    """MACs of one call by the rule of the nearest registered base class; 0 where there is none."""
+    for cls in module_type.__mro__:
+        rule = _MAC_RULES.get(cls)
+        if rule is not None:
+            if not input_shapes or not output_shapes:
+                return 0
+            return rule(attributes, input_shapes, output_shapes)
+    return 0
+
+
+def count_params(module: nn.Module) -> tuple[int, int]:
+    """(all, trainable) parameters of a module and its children, each tensor counted once."""
+    total = trainable = 0
+    for parameter in module.parameters():
+        count = parameter.numel()
+        total += count
+        if parameter.requires_grad:
+            trainable += count
+    return total, trainable
+
+
+def subtree_param_counts(model: nn.Module) -> dict[int, tuple[int, int]]:
+    """(all, trainable) for every module in the model, keyed by id, in one bottom-up pass.
+
+    Sums children's counts; where a parameter is reachable twice (tied weights, a shared
+    submodule) the modules above it are counted with `count_params`, which deduplicates.
+    """
+    reach: dict[int, int] = {}
+
+    def walk(module: nn.Module) -> None:
+        for parameter in module._parameters.values():
+            if parameter is not None:
+                reach[id(parameter)] = reach.get(id(parameter), 0) + 1
+        for child in module._modules.values():
+            if child is not None:
+                walk(child)
+
+    walk(model)
+    counts: dict[int, tuple[int, int]] = {}
+    shared: dict[int, bool] = {}
+
+    def total(module: nn.Module) -> tuple[int, int]:
+        key = id(module)
+        if key in counts:
+            return counts[key]
+        all_params = trainable = 0
+        has_shared = False
+        for parameter in module._parameters.values():
+            if parameter is not None:
+                all_params += parameter.numel()
+                trainable += parameter.numel() if parameter.requires_grad else 0
+                has_shared = has_shared or reach[id(parameter)] > 1
+        for child in module._modules.values():
+            if child is not None:
+                child_all, child_trainable = total(child)
+                all_params += child_all
+                trainable += child_trainable
+                has_shared = has_shared or shared[id(child)]
+        shared[key] = has_shared
+        counts[key] = count_params(module) if has_shared else (all_params, trainable)
+        return counts[key]
+
+    total(model)
+    return counts
+
+
+def _tuple(value: Any) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, tuple | list) else (value,)
+
+
+@mac_rule(nn.Conv1d, nn.Conv2d, nn.Conv3d)
+def _conv(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
+    return formulas.conv_macs(outputs[0], attrs["in_channels"], attrs["groups"], _tuple(attrs["kernel_size"]))
+
+
+@mac_rule(nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+def _conv_transpose(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
+    return formulas.conv_transpose_macs(
+        inputs[0], attrs["out_channels"], attrs["groups"], _tuple(attrs["kernel_size"])
+    )
+
+
+@mac_rule(nn.Linear)
+def _linear(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
+    return formulas.linear_macs(outputs[0], attrs["in_features"])
+
+
+@mac_rule(nn.Bilinear)
+def _bilinear(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
+    return formulas.bilinear_macs(outputs[0], attrs["in1_features"], attrs["in2_features"])

@@ -1,0 +1,338 @@
+"""Forward hooks that record every module call, frozen afterwards into a Trace of plain records."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from torch.nn.modules.lazy import LazyModuleMixin
+
+from shapetrace import specs
+from shapetrace._torch import nn, torch
+from shapetrace.errors import ShapeError
+from shapetrace.records import (
+    ErrorInfo,
+    LayerRecord,
+    Shape,
+    TensorInfo,
+    Totals,
+    Trace,
+    ValueInfo,
+)
+from shapetrace.restore import gc_paused, preserved
+
+__all__ = ["trace", "make_inputs", "describe"]
+
+_MAX_NESTING = 16
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
+
+
+def describe(value: Any, nesting: int = 0) -> ValueInfo:
+    """The shapes and structure of a value, without keeping any tensor."""
+    if isinstance(value, torch.Tensor):
+        dtype = value.dtype
+        return ValueInfo(
+            "tensor", "Tensor", TensorInfo(tuple(value.shape), _dtype_name(dtype), dtype.itemsize)
+        )
+    if nesting >= _MAX_NESTING:
+        return ValueInfo("object", type(value).__name__)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # named tuple, PackedSequence
+        pairs = zip(value._fields, value, strict=True)
+        return _container("mapping", type(value).__name__, pairs, nesting)
+    if isinstance(value, tuple | list):
+        return _container("sequence", type(value).__name__, ((None, v) for v in value), nesting)
+    if isinstance(value, Mapping):
+        pairs = ((str(key), item) for key, item in value.items())
+        return _container("mapping", type(value).__name__, pairs, nesting)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        pairs = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
+        return _container("mapping", type(value).__name__, pairs, nesting)
+    return ValueInfo("object", "None" if value is None else type(value).__name__)
+
+
+def _container(kind: str, type_name: str, pairs: Any, nesting: int) -> ValueInfo:
+    items = tuple((key, describe(item, nesting + 1)) for key, item in pairs)
+    return ValueInfo(kind, type_name, items=items)
+
+
+def _describe_arguments(args: tuple, kwargs: Mapping[str, Any]) -> ValueInfo:
+    items = [(None, describe(arg, 1)) for arg in args]
+    items += [(key, describe(arg, 1)) for key, arg in kwargs.items()]
+    return ValueInfo("sequence", "args", items=tuple(items))
+
+
+class _Recorder:
+    """Hook callbacks: keep only shapes and the call nesting; everything else is derived later."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[Any]] = []  # [module, parent index, inputs, outputs or None]
+        self.stack: list[int] = []
+        self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
+        self._single_args: dict[int, ValueInfo] = {}
+
+    def _tensor(self, tensor: torch.Tensor) -> ValueInfo:
+        key = (tensor.shape, tensor.dtype)
+        info = self._tensor_infos.get(key)
+        if info is None:
+            info = self._tensor_infos[key] = describe(tensor)
+        return info
+
+    def _value(self, value: Any) -> ValueInfo:
+        return self._tensor(value) if type(value) is torch.Tensor else describe(value)
+
+    def before(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+        if len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor:  # the common case
+            tensor = self._tensor(args[0])
+            inputs = self._single_args.get(id(tensor))
+            if inputs is None:
+                inputs = self._single_args[id(tensor)] = ValueInfo(
+                    "sequence", "args", items=((None, tensor),)
+                )
+        else:
+            inputs = _describe_arguments(args, kwargs)
+        self.calls.append([module, self.stack[-1] if self.stack else None, inputs, None])
+        self.stack.append(len(self.calls) - 1)
+
+    def after(self, module: nn.Module, args: tuple, output: Any) -> None:
+        self.calls[self.stack.pop()][3] = self._value(output)
+
+
+def make_inputs(
+    input_sizes: Sequence[Shape], dtypes: Sequence[torch.dtype], device: torch.device | str
+) -> tuple[torch.Tensor, ...]:
+    """Inputs of the given shapes: random floats, zeros for integer dtypes (valid indices)."""
+    tensors = []
+    for size, dtype in zip(input_sizes, dtypes, strict=True):
+        if torch.device(device).type == "meta":
+            tensors.append(torch.empty(size, dtype=dtype, device=device))
+        elif dtype.is_floating_point or dtype.is_complex:
+            tensors.append(torch.randn(size, dtype=dtype, device=device))
+        else:
+            tensors.append(torch.zeros(size, dtype=dtype, device=device))
+    return tuple(tensors)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _normalise_sizes(input_size: Any) -> list[Shape]:
+    if isinstance(input_size, Sequence) and input_size and all(isinstance(size, int) for size in input_size):
+        return [tuple(input_size)]
+    return [tuple(int(n) for n in size) for size in input_size]
+
+
+def _arguments(
+    input_size: Any, input_data: Any, dtypes: Any, device: torch.device
+) -> tuple[tuple, dict[str, Any]]:
+    if input_data is not None:
+        if isinstance(input_data, torch.Tensor):
+            return (input_data,), {}
+        if isinstance(input_data, Mapping):
+            return (), dict(input_data)
+        return tuple(input_data), {}
+    if input_size is None:
+        raise ValueError("trace() needs input_size or input_data")
+    sizes = _normalise_sizes(input_size)
+    if dtypes is None:
+        dtypes = [torch.float32] * len(sizes)
+    elif isinstance(dtypes, torch.dtype):
+        dtypes = [dtypes] * len(sizes)
+    return make_inputs(sizes, list(dtypes), device), {}
+
+
+def trace(
+    model: nn.Module,
+    input_size: Any = None,
+    *,
+    input_data: Any = None,
+    dtypes: Any = None,
+    device: str | torch.device | None = None,
+    model_name: str | None = None,
+) -> Trace:
+    """Run one forward pass with hooks on every module; return the frozen trace.
+
+    Raises ShapeError (carrying the partial trace) when the forward pass fails.
+    """
+    device = torch.device(device) if device is not None else _model_device(model)
+    lazy = any(isinstance(module, LazyModuleMixin) for module in model.modules())
+    if lazy:
+        model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
+    recorder = _Recorder()
+    handles = []
+    failure: Exception | None = None
+    output: Any = None
+    named_modules = list(model.named_modules())  # one walk, shared by every step below
+    modules = [module for _, module in named_modules]
+    with gc_paused():
+        with preserved(named_modules, device, warn=not lazy):
+            args, kwargs = _arguments(input_size, input_data, dtypes, device)  # random: RNG restored
+            try:
+                for module in modules:
+                    handles.append(module.register_forward_pre_hook(recorder.before, with_kwargs=True))
+                    handles.append(module.register_forward_hook(recorder.after))
+                with torch.no_grad():
+                    output = model(*args, **kwargs)
+            except Exception as exc:  # the model's own failure, reported as a ShapeError below
+                failure = exc
+            finally:
+                for handle in handles:
+                    handle.remove()
+        inputs = _describe_arguments(args, kwargs)
+        result = _freeze(model, named_modules, recorder, inputs, output, failure, device, model_name)
+    if failure is not None:
+        error = result.error
+        raise ShapeError(
+            f"{error.layer}: {error.message}", trace=result, layer=error.layer, hint=error.hint
+        ) from failure
+    return result
+
+
+def _freeze(
+    model: nn.Module,
+    named_modules: list[tuple[str, nn.Module]],
+    recorder: _Recorder,
+    inputs: ValueInfo,
+    output: Any,
+    failure: Exception | None,
+    device: torch.device,
+    model_name: str | None,
+) -> Trace:
+    calls = recorder.calls
+    macs = _call_macs(calls)
+    layers, positions = _layer_records(model, named_modules, calls, macs)
+    error = None
+    if failure is not None:
+        failing = recorder.stack[-1] if recorder.stack else None
+        error = _error_info(model, layers, positions.get(failing), failure)
+    first = next(inputs.tensors(), None)
+    root_macs = sum(macs[index] for index, call in enumerate(calls) if call[0] is model and call[1] is None)
+    return Trace(
+        model=model_name or type(model).__name__,
+        inputs=inputs,
+        outputs=describe(output) if failure is None else None,
+        device=device.type,
+        dtype=first.dtype if first is not None else "float32",
+        layers=layers,
+        totals=_totals(named_modules, layers, root_macs),
+        error=error,
+    )
+
+
+def _call_macs(calls: list[list[Any]]) -> list[int]:
+    """MACs of every call: its own by the rule for its type, plus those of the calls inside it."""
+    attributes: dict[int, dict[str, Any]] = {}
+    macs = []
+    for module, _, inputs, outputs in calls:
+        if id(module) not in attributes:
+            attributes[id(module)] = dict(specs.attributes_of(module))
+        output_shapes = outputs.shapes if outputs is not None else ()
+        macs.append(specs.macs_of(type(module), attributes[id(module)], inputs.shapes, output_shapes))
+    for index in range(len(calls) - 1, -1, -1):  # children come after their parent
+        parent = calls[index][1]
+        if parent is not None:
+            macs[parent] += macs[index]
+    return macs
+
+
+def _layer_records(
+    model: nn.Module, named_modules: list[tuple[str, nn.Module]], calls: list[list[Any]], macs: list[int]
+) -> tuple[tuple[LayerRecord, ...], dict[int, int]]:
+    """The records of every call but the root's, and each call's position among them."""
+    names = {id(module): name for name, module in named_modules}
+    params = specs.subtree_param_counts(model)
+    attributes: dict[int, tuple[tuple[str, Any], ...]] = {}
+    positions: dict[int, int] = {}  # call index -> record index; the root's calls have none
+    call_numbers: dict[int, int] = {}
+    records = []
+    for index, (module, parent, inputs, outputs) in enumerate(calls):
+        if module is model:
+            continue
+        key = id(module)
+        if key not in attributes:
+            attributes[key] = specs.attributes_of(module)
+        call_numbers[key] = call_numbers.get(key, 0) + 1
+        positions[index] = len(records)
+        name = names[key]
+        total, trainable = params[key]
+        records.append(
+            LayerRecord(
+                index=len(records),
+                name=name,
+                type=type(module).__name__,
+                depth=name.count(".") + 1,
+                is_leaf=all(child is None for child in module._modules.values()),
+                inputs=inputs,
+                outputs=outputs,
+                params=total,
+                trainable_params=trainable,
+                macs=macs[index],
+                parent=positions.get(parent) if parent is not None else None,
+                call_number=call_numbers[key],
+                attributes=attributes[key],
+            )
+        )
+    return tuple(records), positions
+
+
+def _totals(named_modules: list[tuple[str, nn.Module]], layers: tuple[LayerRecord, ...], macs: int) -> Totals:
+    unique = {}  # each parameter tensor once, tied or reused
+    for _, module in named_modules:
+        for parameter in module._parameters.values():
+            if parameter is not None:
+                unique[id(parameter)] = parameter
+    params = trainable = param_bytes = 0
+    for parameter in unique.values():
+        count = parameter.numel()
+        params += count
+        param_bytes += count * parameter.element_size()
+        if parameter.requires_grad:
+            trainable += count
+    return Totals(
+        params=params,
+        trainable_params=trainable,
+        non_trainable_params=params - trainable,
+        macs=macs,
+        param_bytes=param_bytes,
+        activation_bytes=sum(
+            layer.outputs.nbytes for layer in layers if layer.is_leaf and layer.outputs is not None
+        ),
+    )
+
+
+def _error_info(
+    model: nn.Module, layers: tuple[LayerRecord, ...], failing: int | None, failure: Exception
+) -> ErrorInfo:
+    """Where the forward pass failed: the innermost module that did not return, or the root."""
+    message = str(failure).strip() or type(failure).__name__
+    if failing is not None:
+        layer = layers[failing]
+        received = ", ".join(str(list(shape)) for shape in layer.input_shapes) or "no tensors"
+        return ErrorInfo(
+            layer=layer.name,
+            message=message,
+            hint=f"{layer.name} ({layer.type}) received {received}",
+            exception_type=type(failure).__name__,
+            layer_type=layer.type,
+        )
+    done = [layer for layer in layers if layer.outputs is not None]
+    after = f" after {done[-1].name} returned" if done else ""
+    return ErrorInfo(
+        layer=f"{type(model).__name__}.forward",
+        message=message,
+        hint=f"the error is in {type(model).__name__}.forward itself{after}",
+        exception_type=type(failure).__name__,
+    )

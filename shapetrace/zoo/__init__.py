@@ -1,0 +1,104 @@
+"""The zoo: the seed's six networks by name, with their default inputs, built without weight init."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["ZooEntry", "ZOO", "zoo_entry", "build"]
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """A zoo model: how to build it, its default input, and one line saying what it is."""
+
+    name: str
+    factory_name: str  # attribute of shapetrace.zoo.d2l
+    default_input: tuple[int, ...]
+    summary: str
+
+
+ZOO: dict[str, ZooEntry] = {
+    entry.name: entry
+    for entry in (
+        ZooEntry(
+            "lenet",
+            "LeNet",
+            (1, 1, 28, 28),
+            "LeNet-5 (1998): two conv + sigmoid + avg-pool stages, three Linear layers",
+        ),
+        ZooEntry(
+            "alexnet",
+            "AlexNet",
+            (1, 1, 224, 224),
+            "AlexNet (2012): five convs, three max-pools, two 4096-wide Linear layers",
+        ),
+        ZooEntry(
+            "vgg11",
+            "vgg11",
+            (1, 1, 224, 224),
+            "VGG-11 (2014): five blocks of 3x3 convs, 25088 -> 4096 -> 4096 -> 10",
+        ),
+        ZooEntry(
+            "nin",
+            "nin",
+            (1, 1, 224, 224),
+            "Network in Network (2013): 1x1-conv blocks, global average pooling, no Linear",
+        ),
+        ZooEntry(
+            "googlenet",
+            "googlenet",
+            (1, 1, 96, 96),
+            "GoogLeNet (2014): nine Inception blocks of parallel 1x1/3x3/5x5/pool paths",
+        ),
+        ZooEntry(
+            "resnet18",
+            "resnet18",
+            (1, 1, 96, 96),
+            "ResNet-18 (2015): eight residual blocks with BatchNorm and 1x1 shortcuts",
+        ),
+    )
+}
+
+
+def zoo_entry(name: str) -> ZooEntry | None:
+    """The zoo entry for a name, case-insensitive; None when it is not a zoo name."""
+    return ZOO.get(name.lower())
+
+
+def build(name: str, device: str = "cpu") -> object:
+    """Build a zoo model in eval mode without paying for weight initialisation.
+
+    The model is constructed on the meta device; for a real device its storage is then
+    allocated uninitialised (shapes never depend on weight values), and BatchNorm
+    statistics are reset to mean 0, variance 1.
+    """
+    from shapetrace._torch import torch
+    from shapetrace.zoo import d2l
+
+    factory: Callable[[], torch.nn.Module] = getattr(d2l, ZOO[name.lower()].factory_name)
+    with torch.device("meta"):
+        model = factory()
+    if device != "meta":
+        _materialise(model, torch.device(device))
+    return model.eval()
+
+
+def _materialise(model: object, device: object) -> None:
+    """Give every meta parameter and buffer uninitialised storage on `device`.
+
+    Does what `Module.to_empty` does without its first-call import of torch._refs (0.6 s).
+    """
+    from shapetrace._torch import nn, torch
+
+    with torch.no_grad():
+        for module in model.modules():
+            for name, param in module._parameters.items():
+                if param is not None:
+                    storage = torch.empty(param.shape, dtype=param.dtype, device=device)
+                    module._parameters[name] = nn.Parameter(storage, param.requires_grad)
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    module._buffers[name] = torch.empty(buffer.shape, dtype=buffer.dtype, device=device)
+            if hasattr(module, "reset_running_stats"):
+                module.reset_running_stats()
