@@ -153,7 +153,8 @@ def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: s
         with torch.device(device):
             model = factory(**kwargs)
     except Exception as exc:
-        raise UsageError(f"{attribute}(**{kwargs}) raised {type(exc).__name__}: {exc}") from None
+        call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
+        raise UsageError(f"{attribute}({call}) raised {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):
         raise UsageError(f"{attribute}() returned a {type(model).__name__}, not an nn.Module")
     return model

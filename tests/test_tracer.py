@@ -19,8 +19,12 @@ def _state(model: nn.Module) -> dict:
         "objects": {k: id(v) for k, v in model.state_dict(keep_vars=True).items()},
         "training": [m.training for m in model.modules()],
         "hooks": [
-            (len(m._forward_hooks), len(m._forward_pre_hooks), len(m._forward_hooks_with_kwargs),
-             len(m._forward_pre_hooks_with_kwargs))
+            (
+                len(m._forward_hooks),
+                len(m._forward_pre_hooks),
+                len(m._forward_hooks_with_kwargs),
+                len(m._forward_pre_hooks_with_kwargs),
+            )
             for m in model.modules()
         ],
         "grad": [p.requires_grad for p in model.parameters()],
@@ -284,7 +288,10 @@ def test_tracing_twice_gives_equal_traces_and_copy_is_unaffected():
     first = trace(model, (1, 3, 8, 8))
     second = trace(model, (1, 3, 8, 8))
     assert first == second
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twin.state_dict().values(), strict=True))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(model.state_dict().values(), twin.state_dict().values(), strict=True)
+    )
 
 
 def test_float16_and_bfloat16_inputs_are_recorded_with_their_dtype():

@@ -92,10 +92,8 @@ def render_table(trace: Trace, depth: int | None = None) -> str:
     )
     lines = [title, "", body, "", *footer_lines(trace)]
     if trace.error is not None:
-        where = trace.error.layer
-        if trace.error.layer_type:
-            where += f" ({trace.error.layer_type})"
-        lines += ["", f"Forward pass failed in {where}: {trace.error.message}"]
+        kind = f" ({trace.error.layer_type})" if trace.error.layer_type else ""
+        lines += ["", f"Forward pass failed in '{trace.error.layer}'{kind}: {trace.error.message}"]
         if trace.error.hint:
             lines.append(f"Hint: {trace.error.hint}")
     return "\n".join(lines) + "\n"
