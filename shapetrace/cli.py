@@ -190,7 +190,7 @@ def _render(traces: list[Any], output_format: str, depth: int | None) -> str:
 
     if len(traces) > 1:
         if output_format == "json":
-            return json.dumps([trace.to_dict() for trace in traces], indent=2) + "\n"
+            return data.dumps([trace.to_dict() for trace in traces]) + "\n"
         if output_format != "table":
             raise UsageError(f"--format {output_format} takes one model; compare with table or json")
         return compare.render_comparison(traces)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -185,8 +184,10 @@ class Trace:
 
         return trace_to_dict(self)
 
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+    def to_json(self) -> str:
+        from shapetrace.render.data import render_json
+
+        return render_json(self)
 
     def to_table(self, depth: int | None = None) -> str:
         from shapetrace.render.table import render_table

@@ -112,7 +112,7 @@ def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:
 
 def macs_of(
     module_type: type,
-    attributes: Mapping[str, Any],
+    attributes: tuple[tuple[str, Any], ...],
     input_shapes: Sequence[Shape],
     output_shapes: Sequence[Shape],
 ) -> int:
@@ -122,7 +122,7 @@ def macs_of(
         if rule is not None:
             if not input_shapes or not output_shapes:
                 return 0
-            return rule(attributes, input_shapes, output_shapes)
+            return rule(dict(attributes), input_shapes, output_shapes)
     return 0
 
 

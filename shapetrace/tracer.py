@@ -168,14 +168,15 @@ def trace(
     Raises ShapeError (carrying the partial trace) when the forward pass fails.
     """
     device = torch.device(device) if device is not None else _model_device(model)
-    lazy = any(isinstance(module, LazyModuleMixin) for module in model.modules())
+    named_modules = list(model.named_modules())  # one walk, shared by every step below
+    lazy = any(isinstance(module, LazyModuleMixin) for _, module in named_modules)
     if lazy:
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
+        named_modules = list(model.named_modules())
     recorder = _Recorder()
     handles = []
     failure: Exception | None = None
     output: Any = None
-    named_modules = list(model.named_modules())  # one walk, shared by every step below
     modules = [module for _, module in named_modules]
     with gc_paused():
         with preserved(named_modules, device, warn=not lazy):
@@ -212,8 +213,9 @@ def _freeze(
     model_name: str | None,
 ) -> Trace:
     calls = recorder.calls
-    macs = _call_macs(calls)
-    layers, positions = _layer_records(model, named_modules, calls, macs)
+    attributes = {id(call[0]): specs.attributes_of(call[0]) for call in calls}
+    macs = _call_macs(calls, attributes)
+    layers, positions = _layer_records(model, named_modules, calls, attributes, macs)
     error = None
     if failure is not None:
         failing = recorder.stack[-1] if recorder.stack else None
@@ -232,13 +234,10 @@ def _freeze(
     )
 
 
-def _call_macs(calls: list[list[Any]]) -> list[int]:
+def _call_macs(calls: list[list[Any]], attributes: dict[int, tuple[tuple[str, Any], ...]]) -> list[int]:
     """MACs of every call: its own by the rule for its type, plus those of the calls inside it."""
-    attributes: dict[int, dict[str, Any]] = {}
     macs = []
     for module, _, inputs, outputs in calls:
-        if id(module) not in attributes:
-            attributes[id(module)] = dict(specs.attributes_of(module))
         output_shapes = outputs.shapes if outputs is not None else ()
         macs.append(specs.macs_of(type(module), attributes[id(module)], inputs.shapes, output_shapes))
     for index in range(len(calls) - 1, -1, -1):  # children come after their parent
@@ -249,12 +248,15 @@ def _call_macs(calls: list[list[Any]]) -> list[int]:
 
 
 def _layer_records(
-    model: nn.Module, named_modules: list[tuple[str, nn.Module]], calls: list[list[Any]], macs: list[int]
+    model: nn.Module,
+    named_modules: list[tuple[str, nn.Module]],
+    calls: list[list[Any]],
+    attributes: dict[int, tuple[tuple[str, Any], ...]],
+    macs: list[int],
 ) -> tuple[tuple[LayerRecord, ...], dict[int, int]]:
     """The records of every call but the root's, and each call's position among them."""
     names = {id(module): name for name, module in named_modules}
     params = specs.subtree_param_counts(model)
-    attributes: dict[int, tuple[tuple[str, Any], ...]] = {}
     positions: dict[int, int] = {}  # call index -> record index; the root's calls have none
     call_numbers: dict[int, int] = {}
     records = []
@@ -262,8 +264,6 @@ def _layer_records(
         if module is model:
             continue
         key = id(module)
-        if key not in attributes:
-            attributes[key] = specs.attributes_of(module)
         call_numbers[key] = call_numbers.get(key, 0) + 1
         positions[index] = len(records)
         name = names[key]

@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 
 import shapetrace
 from shapetrace import zoo
 from shapetrace.render import table as table_render
-from shapetrace.render.data import CSV_COLUMNS
+from shapetrace.render.data import CSV_COLUMNS, dumps
 
 RECORDED = Path(__file__).parent / "recorded"
 
@@ -174,3 +176,21 @@ def test_html_escapes_names():
 
 def test_table_headers_are_fixed():
     assert table_render.HEADERS == ("Layer", "Type", "Config", "Output shape", "Params", "MACs")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=30,
+)
+
+
+@given(json_values)
+def test_compact_json_round_trips(value):
+    assert json.loads(dumps(value)) == value
+
+
+def test_compact_json_keeps_shapes_on_one_line(lenet):
+    text = lenet.to_json()
+    assert '"input_shapes": [[1, 1, 28, 28]]' in text
+    assert '"output_shapes": [[1, 6, 28, 28]]' in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Trace
@@ -88,8 +89,22 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
     return document
 
 
+# JSON strings never hold a raw newline, so these only match lists that json.dumps spread over lines.
+_NUMBER_LIST = re.compile(r"\[\n\s+([-\d.,\s]+?)\n\s*\]")
+_LIST_OF_LISTS = re.compile(r"\[\n\s+(\[[-\d., ]*\](?:,\n\s+\[[-\d., ]*\])*)\n\s*\]")
+
+
+def dumps(document: object) -> str:
+    """Indented JSON with shapes kept on one line: [[1, 96, 54, 54]] rather than nine lines."""
+    text = json.dumps(document, indent=2)
+    text = _NUMBER_LIST.sub(lambda match: "[" + " ".join(match.group(1).split()) + "]", text)
+    return _LIST_OF_LISTS.sub(
+        lambda match: "[" + ", ".join(item.strip() for item in match.group(1).split(",\n")) + "]", text
+    )
+
+
 def render_json(trace: Trace) -> str:
-    return json.dumps(trace_to_dict(trace), indent=2) + "\n"
+    return dumps(trace_to_dict(trace)) + "\n"
 
 
 CSV_COLUMNS = (
