@@ -258,6 +258,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 forward failed, 2 bad usage)."""
     try:
         return _run(argv)
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
+        print("shapetrace: error: PyTorch is not installed: pip install torch", file=sys.stderr)
+        return 2
     except UsageError as exc:
         print(f"shapetrace: error: {exc}", file=sys.stderr)
         return 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from tabulate import tabulate
 
 from shapetrace.records import LayerRecord, Trace
@@ -67,7 +69,7 @@ def footer_lines(trace: Trace) -> list[str]:
         f"MACs: {format_count(totals.macs)} ({format_si(totals.macs)}MAC)   "
         f"FLOPs = 2 x MACs = {format_count(totals.flops)} ({format_si(totals.flops)}FLOP)",
         f"Activations (outputs of leaf calls): {format_bytes(totals.activation_bytes)}",
-        MAC_CONVENTION,
+        *textwrap.wrap(MAC_CONVENTION, width=100),
     ]
     if any(layer.reused for layer in trace.layers):
         lines.append(
