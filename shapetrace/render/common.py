@@ -19,10 +19,9 @@ __all__ = [
 ]
 
 MAC_CONVENTION = (
-    "Convention: MACs are multiply-accumulates of Conv, ConvTranspose, Linear and Bilinear calls, "
-    "bias excluded; "
-    "every batch element and position counts (Linear on (B, T, in) costs B*T*in*out). "
-    "FLOPs = 2 x MACs."
+    "Convention: MACs are multiply-accumulates of Conv, ConvTranspose, Linear and Bilinear calls,",
+    "bias excluded, every batch element and position counted (Linear on (B, T, in): B*T*in*out);",
+    "FLOPs = 2 x MACs.",
 )
 
 

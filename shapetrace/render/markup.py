@@ -18,7 +18,7 @@ def render_markdown(trace: Trace, lang: str = "en", depth: int | None = None) ->
 
     rows = [(f"`{row[0].strip()}`", *row[1:]) for row in table_rows(visible_layers(trace, depth))]
     table = tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)
-    notes = "\n".join(f"- {line}" for line in footer_lines(trace))
+    notes = "\n".join(f"- {line}" for line in footer_lines(trace, wrap=False))
     parts = [f"# {trace.model}", "", table, "", notes]
     if trace.error is not None:
         parts += ["", f"**Forward pass failed in `{trace.error.layer}`:** {trace.error.message}"]
@@ -43,7 +43,7 @@ def render_html(trace: Trace, lang: str = "en", depth: int | None = None) -> str
         tablefmt="html",
         disable_numparse=True,
     )
-    notes = "".join(f"<li>{html.escape(line)}</li>" for line in footer_lines(trace))
+    notes = "".join(f"<li>{html.escape(line)}</li>" for line in footer_lines(trace, wrap=False))
     error = ""
     if trace.error is not None:
         error = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 from tabulate import tabulate
 
 from shapetrace.records import LayerRecord, Trace
@@ -57,8 +55,8 @@ def table_rows(layers: list[LayerRecord], failing: str | None = None) -> list[tu
     return rows
 
 
-def footer_lines(trace: Trace) -> list[str]:
-    """Totals, the MAC convention and notes, one statement a line."""
+def footer_lines(trace: Trace, wrap: bool = True) -> list[str]:
+    """Totals, the MAC convention and notes; `wrap=False` keeps each statement on one line."""
     totals = trace.totals
     lines = [
         f"Input: {format_value(trace.inputs)} {trace.dtype} on {trace.device}"
@@ -69,7 +67,7 @@ def footer_lines(trace: Trace) -> list[str]:
         f"MACs: {format_count(totals.macs)} ({format_si(totals.macs)}MAC)   "
         f"FLOPs = 2 x MACs = {format_count(totals.flops)} ({format_si(totals.flops)}FLOP)",
         f"Activations (outputs of leaf calls): {format_bytes(totals.activation_bytes)}",
-        *textwrap.wrap(MAC_CONVENTION, width=100),
+        *(MAC_CONVENTION if wrap else [" ".join(MAC_CONVENTION)]),
     ]
     if any(layer.reused for layer in trace.layers):
         lines.append(
