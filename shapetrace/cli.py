@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shapetrace import __version__
 from shapetrace.errors import ShapeError, UsageError
 
 __all__ = ["build_parser", "main", "entry_point", "parse_shape"]
@@ -60,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("models", nargs="*", metavar="MODEL", help="the model(s) to trace")
     parser.add_argument("--list", action="store_true", help="list the zoo models and exit")
+    parser.add_argument("--version", action="version", version=f"shapetrace {__version__}")
     parser.add_argument(
         "--input",
         action="append",
@@ -77,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=FORMATS, help="output format (default: table)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE")
     parser.add_argument(
-        "--depth", type=int, metavar="N", help="show containers down to depth N, fold the rest"
+        "--depth",
+        type=int,
+        metavar="N",
+        help="show containers down to depth N and fold the rest into them "
+        "(table, markdown, html; JSON and CSV keep every call)",
     )
     parser.add_argument("--kwargs", metavar="JSON", help="keyword arguments for the model's constructor")
     parser.add_argument(
@@ -98,6 +106,11 @@ def parse_shape(text: str) -> tuple[tuple[int, ...], str | None]:
         raise UsageError("--input is empty: give sizes such as 1,1,224,224")
     sizes = []
     for part in parts:
+        if not part:
+            raise UsageError(
+                f"--input {text!r} is malformed: a size is missing (two separators in a row, "
+                "or one at an end); expected sizes such as 1,1,224,224"
+            )
         try:
             size = int(part)
         except ValueError:
@@ -132,6 +145,8 @@ def _resolve(args: argparse.Namespace) -> _Request:
             raise UsageError("--kwargs must be a JSON object, e.g. '{\"num_classes\": 100}'")
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be at least 1, got {args.depth}")
+    if args.output is not None and not args.output.strip():
+        raise UsageError("-o/--output needs a file name")
     output_format = args.format
     if output_format is None and args.output:
         suffix = Path(args.output).suffix.lower()
@@ -224,9 +239,31 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
     return joined
 
 
+def _parse(argv: Sequence[str]) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit status of --help / --version (which print and exit)."""
+    try:
+        return build_parser().parse_args(_join_negative_values(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def _trace_all(specs: list[str], request: _Request, args: argparse.Namespace) -> list[Any]:
+    """Trace each model with the model's own prints sent to stderr, so stdout holds only the output;
+    warnings (a forward that writes its parameters) become one line each."""
+    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        traces = [_trace_one(spec, request, args) for spec in specs]
+    for warning in caught:
+        if issubclass(warning.category, RuntimeWarning) and "shapetrace" in str(warning.message):
+            print(f"shapetrace: warning: {warning.message}", file=sys.stderr)
+    return traces
+
+
 def _run(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(_join_negative_values(argv))
+    args = _parse(argv)
+    if isinstance(args, int):
+        return args
     if args.list:
         sys.stdout.write(_list_zoo())
         return 0
@@ -234,7 +271,7 @@ def _run(argv: Sequence[str] | None) -> int:
         raise UsageError("give a MODEL to trace, e.g. shapetrace alexnet (see --list)")
     request = _resolve(args)
     _check_device(args.device)
-    traces = [_trace_one(spec, request, args) for spec in args.models]
+    traces = _trace_all(args.models, request, args)
     text = _render(traces, request.output_format, args.depth)
     if args.output:
         try:
@@ -266,8 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"shapetrace: error: {exc}", file=sys.stderr)
         return 2
-    except SystemExit as exc:  # --help and --version
-        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        print("shapetrace: interrupted", file=sys.stderr)
+        return 130
 
 
 def entry_point() -> None:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 __all__ = ["UsageError", "ShapeError"]
 
 
-class UsageError(Exception):
+class UsageError(ValueError):
     """Bad usage: an unknown model, a malformed shape, a file that cannot be loaded. One line."""
 
 

@@ -92,7 +92,10 @@ def _load_file(source: str) -> Any:
             spec.loader.exec_module(module)
     except SyntaxError as exc:
         del sys.modules[module_name]
-        raise UsageError(f"{source}, line {exc.lineno}: syntax error: {exc.msg}") from None
+        raise UsageError(f"{exc.filename or source}, line {exc.lineno}: syntax error: {exc.msg}") from None
+    except SystemExit as exc:
+        del sys.modules[module_name]
+        raise UsageError(f"running {source} called sys.exit({exc.code!r})") from None
     except Exception as exc:
         del sys.modules[module_name]
         raise UsageError(f"running {source} raised {type(exc).__name__}: {exc}") from None
@@ -107,6 +110,8 @@ def _import_module(source: str) -> Any:
         raise UsageError(f"cannot import {source}: {exc}") from None
     except SyntaxError as exc:
         raise UsageError(f"{exc.filename}, line {exc.lineno}: syntax error: {exc.msg}") from None
+    except SystemExit as exc:
+        raise UsageError(f"importing {source} called sys.exit({exc.code!r})") from None
     except Exception as exc:
         raise UsageError(f"importing {source} raised {type(exc).__name__}: {exc}") from None
 
@@ -142,18 +147,20 @@ def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: s
     if isinstance(factory, nn.Module):
         if kwargs:
             raise UsageError(f"{attribute} is an already built module; it takes no --kwargs")
-        return factory
+        return factory.to(device)  # built at import on the CPU: move it where the input will be
     if not callable(factory):
         raise UsageError(
             f"{attribute} is a {type(factory).__name__}, not an nn.Module class or a function returning one"
         )
     if inspect.isclass(factory) and not issubclass(factory, nn.Module):
         raise UsageError(f"{attribute} is a class but not an nn.Module subclass")
+    call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
     try:
         with torch.device(device):
             model = factory(**kwargs)
+    except SystemExit as exc:
+        raise UsageError(f"{attribute}({call}) called sys.exit({exc.code!r})") from None
     except Exception as exc:
-        call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
         raise UsageError(f"{attribute}({call}) raised {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):
         raise UsageError(f"{attribute}() returned a {type(model).__name__}, not an nn.Module")

@@ -209,5 +209,10 @@ class Trace:
 
         return render_html(self, lang=lang)
 
+    def to_svg(self, depth: int | None = None) -> str:
+        from shapetrace.render.svg import render_svg
+
+        return render_svg(self, depth=depth)
+
     def __str__(self) -> str:
         return self.to_table()

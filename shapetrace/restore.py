@@ -6,6 +6,7 @@ import gc
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
@@ -18,7 +19,8 @@ __all__ = ["preserved", "gc_paused"]
 def preserved(
     named_modules: list[tuple[str, nn.Module]], device: torch.device, *, warn: bool = True
 ) -> Iterator[None]:
-    """Restore train/eval flags, parameter and buffer objects, buffer values and the RNG state.
+    """Restore train/eval flags, attributes, parameter, buffer and submodule objects, buffer values
+    and the RNG state.
 
     Buffer values are copied before (they are small) and written back if they changed.
     Parameters are not copied (a VGG holds 0.5 GB): forward runs under no_grad and never
@@ -28,6 +30,8 @@ def preserved(
     training = [module.training for module in modules]
     parameters = [dict(module._parameters) for module in modules]
     buffers = [dict(module._buffers) for module in modules]
+    children = [dict(module._modules) for module in modules]
+    attributes = [dict(module.__dict__) for module in modules]  # plain attributes a forward may set
     saved = _snapshot({id(b): b for bufs in buffers for b in bufs.values() if b is not None})
     versions = {
         id(p): (f"{prefix}.{name}" if prefix else name, p, p._version)
@@ -40,15 +44,16 @@ def preserved(
         with torch.random.fork_rng(devices=rng_devices):
             yield
     finally:
-        for module, flag, params, bufs in zip(modules, training, parameters, buffers, strict=True):
+        for module, state, flag, *saved_dicts in zip(
+            modules, attributes, training, parameters, buffers, children, strict=True
+        ):
+            _put_back(module.__dict__, state)
             if module.training != flag:
                 module.training = flag
-            if not _same_objects(module._parameters, params):
-                module._parameters.clear()
-                module._parameters.update(params)
-            if not _same_objects(module._buffers, bufs):
-                module._buffers.clear()
-                module._buffers.update(bufs)
+            for current, original in zip(
+                (module._parameters, module._buffers, module._modules), saved_dicts, strict=True
+            ):
+                _put_back(current, original)
         _restore(saved)
         written = sorted({name for name, p, version in versions.values() if p._version != version})
         if written and warn:
@@ -60,16 +65,23 @@ def preserved(
             )
 
 
-def _same_objects(current: dict, saved: dict) -> bool:
-    """Whether two name -> tensor dicts hold the very same objects (== would compare values)."""
-    return current.keys() == saved.keys() and all(current[key] is saved[key] for key in saved)
+def _put_back(current: Any, saved: dict) -> None:
+    """Make a module's name -> object dict hold the saved objects again (`is`, not ==, which
+    would compare tensor values). TorchScript modules hold read-only views: left as they are."""
+    if list(current.keys()) == list(saved) and all(current[key] is saved[key] for key in saved):
+        return
+    if isinstance(current, dict):
+        current.clear()
+        current.update(saved)
 
 
 def _snapshot(tensors: dict[int, torch.Tensor]) -> list[tuple[list[torch.Tensor], torch.Tensor]]:
-    """Copy tensors' values, one flat copy per (dtype, device) group; meta tensors hold none."""
+    """Copy tensors' values, one flat copy per (dtype, device) group; meta tensors hold none.
+
+    Sparse and other non-strided buffers are rare; they are not restored."""
     groups: dict[tuple, list[torch.Tensor]] = {}
     for tensor in tensors.values():
-        if tensor.device.type != "meta":
+        if tensor.device.type != "meta" and tensor.layout == torch.strided:
             groups.setdefault((tensor.dtype, tensor.device), []).append(tensor.detach())
     # _flatten_dense_tensors returns a view, not a copy, for a single tensor: clone that one
     return [

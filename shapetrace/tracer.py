@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import sys
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 from torch.nn.modules.lazy import LazyModuleMixin
 
 from shapetrace import specs
 from shapetrace._torch import nn, torch
-from shapetrace.errors import ShapeError
+from shapetrace.errors import ShapeError, UsageError
 from shapetrace.records import (
     ErrorInfo,
     LayerRecord,
@@ -37,7 +39,14 @@ def _dtype_name(dtype: torch.dtype) -> str:
 
 
 def describe(value: Any, nesting: int = 0) -> ValueInfo:
-    """The shapes and structure of a value, without keeping any tensor."""
+    """The shapes and structure of a value, without keeping any tensor; never raises."""
+    try:
+        return _describe(value, nesting)
+    except Exception:  # an odd object (a half-built dataclass, a broken named tuple): show its type
+        return ValueInfo("object", type(value).__name__)
+
+
+def _describe(value: Any, nesting: int) -> ValueInfo:
     if isinstance(value, torch.Tensor):
         dtype = value.dtype
         return ValueInfo(
@@ -71,11 +80,17 @@ def _describe_arguments(args: tuple, kwargs: Mapping[str, Any]) -> ValueInfo:
 
 
 class _Recorder:
-    """Hook callbacks: keep only shapes and the call nesting; everything else is derived later."""
+    """Hook callbacks: keep only shapes and the call nesting; everything else is derived later.
+
+    The forward hook runs with always_call=True, so a call that raises is closed too (its outputs
+    stay None) even when the model catches the exception and goes on.
+    """
 
     def __init__(self) -> None:
         self.calls: list[list[Any]] = []  # [module, parent index, inputs, outputs or None]
         self.stack: list[int] = []
+        self.raised: list[tuple[int, BaseException]] = []  # (call index, exception), in order
+        self._active: list[BaseException | None] = []  # exception being handled when each call began
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
         self._single_args: dict[int, ValueInfo] = {}
 
@@ -101,9 +116,27 @@ class _Recorder:
             inputs = _describe_arguments(args, kwargs)
         self.calls.append([module, self.stack[-1] if self.stack else None, inputs, None])
         self.stack.append(len(self.calls) - 1)
+        self._active.append(sys.exc_info()[1])
 
     def after(self, module: nn.Module, args: tuple, output: Any) -> None:
-        self.calls[self.stack.pop()][3] = self._value(output)
+        index = self.stack.pop()
+        handling = sys.exc_info()[1]
+        if handling is not self._active.pop():  # called from _call_impl's except: this call raised
+            self.raised.append((index, handling))
+        else:
+            self.calls[index][3] = self._value(output)
+
+    def failing_call(self, failure: BaseException) -> int | None:
+        """The first call that raised `failure` or an exception it was raised from."""
+        chain = set()
+        error: BaseException | None = failure
+        while error is not None and id(error) not in chain:
+            chain.add(id(error))
+            error = error.__cause__ or error.__context__
+        for index, exception in self.raised:
+            if id(exception) in chain:
+                return index
+        return None
 
 
 def make_inputs(
@@ -129,10 +162,22 @@ def _model_device(model: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def _shape(sizes: Any) -> Shape:
+    if not all(isinstance(size, Integral) and not isinstance(size, bool) for size in sizes):
+        raise UsageError(f"input sizes must be whole numbers, got {list(sizes)}")
+    shape = tuple(int(size) for size in sizes)
+    if any(size < 0 for size in shape):
+        raise UsageError(f"input sizes must not be negative, got {list(shape)}")
+    return shape
+
+
 def _normalise_sizes(input_size: Any) -> list[Shape]:
-    if isinstance(input_size, Sequence) and input_size and all(isinstance(size, int) for size in input_size):
-        return [tuple(input_size)]
-    return [tuple(int(n) for n in size) for size in input_size]
+    """One shape (a sequence of whole numbers) or several (a sequence of such sequences)."""
+    if isinstance(input_size, torch.Size) or (
+        isinstance(input_size, Sequence) and input_size and not isinstance(input_size[0], Sequence)
+    ):
+        return [_shape(input_size)]
+    return [_shape(size) for size in input_size]
 
 
 def _arguments(
@@ -151,7 +196,12 @@ def _arguments(
         dtypes = [torch.float32] * len(sizes)
     elif isinstance(dtypes, torch.dtype):
         dtypes = [dtypes] * len(sizes)
-    return make_inputs(sizes, list(dtypes), device), {}
+    try:
+        return make_inputs(sizes, list(dtypes), device), {}
+    except (RuntimeError, TypeError, OverflowError, ValueError) as exc:
+        shapes = ", ".join(str(list(size)) for size in sizes)
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"cannot create an input of shape {shapes} on {device}: {first_line}") from None
 
 
 def trace(
@@ -168,32 +218,31 @@ def trace(
     Raises ShapeError (carrying the partial trace) when the forward pass fails.
     """
     device = torch.device(device) if device is not None else _model_device(model)
-    named_modules = list(model.named_modules())  # one walk, shared by every step below
+    named_modules = list(model.named_modules())
     lazy = any(isinstance(module, LazyModuleMixin) for _, module in named_modules)
     if lazy:
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
         named_modules = list(model.named_modules())
     recorder = _Recorder()
     handles = []
-    failure: Exception | None = None
+    failure: BaseException | None = None
     output: Any = None
-    modules = [module for _, module in named_modules]
-    with gc_paused():
-        with preserved(named_modules, device, warn=not lazy):
-            args, kwargs = _arguments(input_size, input_data, dtypes, device)  # random: RNG restored
-            try:
-                for module in modules:
-                    handles.append(module.register_forward_pre_hook(recorder.before, with_kwargs=True))
-                    handles.append(module.register_forward_hook(recorder.after))
-                with torch.no_grad():
-                    output = model(*args, **kwargs)
-            except Exception as exc:  # the model's own failure, reported as a ShapeError below
-                failure = exc
-            finally:
-                for handle in handles:
-                    handle.remove()
+    with gc_paused(), preserved(named_modules, device, warn=not lazy):
+        args, kwargs = _arguments(input_size, input_data, dtypes, device)  # random: RNG restored
+        try:
+            for _, module in named_modules:
+                handles.append(module.register_forward_pre_hook(recorder.before, with_kwargs=True))
+                handles.append(module.register_forward_hook(recorder.after, always_call=True))
+            with torch.no_grad():
+                output = model(*args, **kwargs)
+        except (Exception, SystemExit) as exc:  # the model's own failure, reported as a ShapeError
+            failure = exc
+        finally:
+            for handle in handles:
+                handle.remove()
+        # Freeze before the restore: names and totals as the forward pass left the model.
         inputs = _describe_arguments(args, kwargs)
-        result = _freeze(model, named_modules, recorder, inputs, output, failure, device, model_name)
+        result = _freeze(model, recorder, inputs, output, failure, device, model_name)
     if failure is not None:
         error = result.error
         raise ShapeError(
@@ -204,21 +253,21 @@ def trace(
 
 def _freeze(
     model: nn.Module,
-    named_modules: list[tuple[str, nn.Module]],
     recorder: _Recorder,
     inputs: ValueInfo,
     output: Any,
-    failure: Exception | None,
+    failure: BaseException | None,
     device: torch.device,
     model_name: str | None,
 ) -> Trace:
+    named_modules = list(model.named_modules())
     calls = recorder.calls
     attributes = {id(call[0]): specs.attributes_of(call[0]) for call in calls}
     macs = _call_macs(calls, attributes)
     layers, positions = _layer_records(model, named_modules, calls, attributes, macs)
     error = None
     if failure is not None:
-        failing = recorder.stack[-1] if recorder.stack else None
+        failing = recorder.failing_call(failure)
         error = _error_info(model, layers, positions.get(failing), failure)
     first = next(inputs.tensors(), None)
     root_macs = sum(macs[index] for index, call in enumerate(calls) if call[0] is model and call[1] is None)
@@ -229,7 +278,7 @@ def _freeze(
         device=device.type,
         dtype=first.dtype if first is not None else "float32",
         layers=layers,
-        totals=_totals(named_modules, layers, root_macs),
+        totals=_totals(named_modules, layers, root_macs, _root_output_bytes(model, calls)),
         error=error,
     )
 
@@ -288,7 +337,19 @@ def _layer_records(
     return tuple(records), positions
 
 
-def _totals(named_modules: list[tuple[str, nn.Module]], layers: tuple[LayerRecord, ...], macs: int) -> Totals:
+def _root_output_bytes(model: nn.Module, calls: list[list[Any]]) -> int:
+    """Bytes of the root's outputs when the root is itself a leaf (it is not listed as a layer)."""
+    if any(child is not None for child in model._modules.values()):
+        return 0
+    return sum(call[3].nbytes for call in calls if call[0] is model and call[3] is not None)
+
+
+def _totals(
+    named_modules: list[tuple[str, nn.Module]],
+    layers: tuple[LayerRecord, ...],
+    macs: int,
+    extra_activation_bytes: int = 0,
+) -> Totals:
     unique = {}  # each parameter tensor once, tied or reused
     for _, module in named_modules:
         for parameter in module._parameters.values():
@@ -307,17 +368,18 @@ def _totals(named_modules: list[tuple[str, nn.Module]], layers: tuple[LayerRecor
         non_trainable_params=params - trainable,
         macs=macs,
         param_bytes=param_bytes,
-        activation_bytes=sum(
-            layer.outputs.nbytes for layer in layers if layer.is_leaf and layer.outputs is not None
-        ),
+        activation_bytes=extra_activation_bytes
+        + sum(layer.outputs.nbytes for layer in layers if layer.is_leaf and layer.outputs is not None),
     )
 
 
 def _error_info(
-    model: nn.Module, layers: tuple[LayerRecord, ...], failing: int | None, failure: Exception
+    model: nn.Module, layers: tuple[LayerRecord, ...], failing: int | None, failure: BaseException
 ) -> ErrorInfo:
     """Where the forward pass failed: the innermost module that did not return, or the root."""
     message = str(failure).strip() or type(failure).__name__
+    if isinstance(failure, SystemExit):
+        message = f"forward called sys.exit({failure.code!r})"
     if failing is not None:
         layer = layers[failing]
         received = ", ".join(str(list(shape)) for shape in layer.input_shapes) or "no tensors"

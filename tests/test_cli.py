@@ -27,7 +27,7 @@ BAD_USAGE = [
     pytest.param(["resnet"], "did you mean 'resnet18'", id="unknown-model-close"),
     pytest.param(["zzz"], "unknown model 'zzz'", id="unknown-model"),
     pytest.param(["alexnet", "--input", "1,a,224,224"], "'a' is not a whole number", id="malformed"),
-    pytest.param(["alexnet", "--input", "1,,224"], "'' is not a whole number", id="empty-part"),
+    pytest.param(["alexnet", "--input", "1,,224"], "a size is missing", id="empty-part"),
     pytest.param(["alexnet", "--input", ""], "--input is empty", id="empty"),
     pytest.param(["alexnet", "--input", "1,0,224,224"], "at least 1, got 0", id="zero"),
     pytest.param(["alexnet", "--input", "-1,1,224,224"], "at least 1, got -1", id="negative"),
@@ -173,7 +173,7 @@ def test_a_failing_forward_in_json_has_the_error_and_the_layers(capsys):
     [
         (".json", lambda text: json.loads(text)["schema"] == "shapetrace/1"),
         (".csv", lambda text: text.startswith("index,name,type,depth")),
-        (".md", lambda text: text.startswith("# lenet") and "| `net.0`" in text),
+        (".md", lambda text: text.startswith("# lenet") and "| &nbsp;&nbsp;`net.0`" in text),
         (".html", lambda text: text.startswith("<!DOCTYPE html>") and "<table>" in text),
         (".txt", lambda text: text.startswith("shapetrace: lenet")),
     ],
@@ -319,3 +319,103 @@ def test_python_dash_m_and_console_script_run_the_main_job():
     assert result.stderr == ""  # no warnings, e.g. about NumPy
     bad = _python("-m", "shapetrace", args=["alexnet", "--input", "1,x"])
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_code_that_exits_is_reported_not_obeyed(tmp_path, capsys):
+    at_import = _write(tmp_path, "exits.py", "import sys\nsys.exit(0)\n")
+    code, out, err = run(capsys, f"{at_import}:Net", "--input", "1,3")
+    assert code == 2 and "called sys.exit(0)" in err and out == ""
+
+    factory = _write(tmp_path, "factory_exits.py", "import sys\ndef make():\n    sys.exit(5)\n")
+    code, _, err = run(capsys, f"{factory}:make", "--input", "1,3")
+    assert code == 2 and "make() called sys.exit(5)" in err
+
+    forward = _write(
+        tmp_path,
+        "forward_exits.py",
+        """
+        import sys
+        from torch import nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 3)
+            def forward(self, x):
+                sys.exit(0)
+    """,
+    )
+    code, out, _ = run(capsys, f"{forward}:Net", "--input", "1,3")
+    assert code == 1 and "sys.exit(0)" in out
+
+
+def test_what_the_model_prints_never_reaches_stdout(tmp_path, capsys):
+    noisy = _write(
+        tmp_path,
+        "noisy.py",
+        """
+        from torch import nn
+        print("IMPORT NOISE")
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(3, 2)
+            def forward(self, x):
+                print("FORWARD NOISE")
+                return self.fc(x)
+    """,
+    )
+    code, out, err = run(capsys, f"{noisy}:Net", "--input", "1,3", "--format", "json")
+    assert code == 0 and json.loads(out)["output_shapes"] == [[1, 2]]
+    assert "IMPORT NOISE" in err and "FORWARD NOISE" in err
+
+
+def test_an_instance_is_moved_to_the_requested_device(tmp_path, capsys):
+    source = _write(tmp_path, "instance.py", "from torch import nn\nnet = nn.Sequential(nn.Linear(3, 2))\n")
+    code, out, _ = run(capsys, f"{source}:net", "--input", "2,3", "--device", "meta", "--format", "json")
+    assert code == 0 and json.loads(out)["device"] == "meta"
+
+
+def test_a_syntax_error_in_an_imported_helper_names_the_helper(tmp_path, capsys):
+    _write(tmp_path, "helper.py", "def broken(:\n    pass\n")
+    model = _write(tmp_path, "uses_helper.py", "import helper\n")
+    code, _, err = run(capsys, f"{model}:Net", "--input", "1,3")
+    assert code == 2 and "helper.py, line 1" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["lenet", "--input", "99999999999,1,28,28"], id="too-large-to-allocate"),
+        pytest.param(["lenet", "--input", "99999999999999999999999,1"], id="overflow"),
+        pytest.param(["lenet", "--device", "meta", "--input", "9999999999,9999999999,99999999"], id="meta"),
+    ],
+)
+def test_inputs_that_cannot_be_built_are_bad_usage(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith("shapetrace: error: cannot create an input") and err.count("\n") == 1
+
+
+def test_version_and_empty_output_name(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("shapetrace ")
+    code, _, err = run(capsys, "lenet", "-o", "")
+    assert code == 2 and "needs a file name" in err
+
+
+def test_list_gives_each_model_a_description(capsys):
+    from shapetrace import zoo
+
+    _, out, _ = run(capsys, "--list")
+    for entry in zoo.ZOO.values():
+        line = next(line for line in out.splitlines() if line.startswith(entry.name))
+        assert line.rstrip().endswith(entry.summary)
+
+
+def test_the_installed_console_script_runs():
+    script = Path(sys.executable).parent / "shapetrace"
+    assert script.exists(), "install the package (pip install -e '.[test]') to get the console script"
+    result = subprocess.run(
+        [str(script), "lenet", "--depth", "1"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0 and "61,706" in result.stdout

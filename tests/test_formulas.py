@@ -49,6 +49,7 @@ def test_conv_out(dims, size, kernel, stride, padding, dilation):
     )
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @given(sizes, kernels, st.sampled_from(["same", "valid"]), strides, dilations)
 def test_conv_out_string_padding(size, kernel, padding, stride, dilation):
     x, w = torch.zeros(1, 1, size), torch.zeros(1, 1, kernel)

@@ -42,14 +42,16 @@ def test_vgg11_at_8192_on_meta_fails_at_the_first_linear_in_little_memory():
 
 def test_a_vgg_sized_net_with_adaptive_pooling_traces_at_8192_in_little_memory(tmp_path):
     source = tmp_path / "vgg_adaptive.py"
-    source.write_text(textwrap.dedent("""
+    source.write_text(
+        textwrap.dedent("""
         from torch import nn
         from shapetrace.zoo.d2l import vgg11
 
         def vgg11_adaptive():
             net = vgg11()
             return nn.Sequential(*net[:5], nn.AdaptiveAvgPool2d((7, 7)), *net[5:])
-    """))
+    """)
+    )
     code, document, peak = _run(
         f"{source}:vgg11_adaptive", "--device", "meta", "--input", "1,1,8192,8192", "--format", "json"
     )

@@ -155,7 +155,7 @@ def test_csv_has_a_row_per_call(lenet):
 
 def test_markdown_and_html_are_self_contained(lenet):
     markdown = lenet.to_markdown()
-    assert markdown.startswith("# lenet\n") and "| `net.0`" in markdown and "61,706" in markdown
+    assert markdown.startswith("# lenet\n") and "| &nbsp;&nbsp;`net.0`" in markdown and "61,706" in markdown
     html = lenet.to_html()
     assert html.startswith("<!DOCTYPE html>") and "61,706" in html
     assert "http://" not in html and "https://" not in html and "<script" not in html
@@ -194,3 +194,18 @@ def test_compact_json_keeps_shapes_on_one_line(lenet):
     text = lenet.to_json()
     assert '"input_shapes": [[1, 1, 28, 28]]' in text
     assert '"output_shapes": [[1, 6, 28, 28]]' in text
+
+
+def test_svg_has_a_box_and_a_shape_per_leaf_call(lenet):
+    import xml.etree.ElementTree as ElementTree
+
+    svg = lenet.to_svg()
+    root = ElementTree.fromstring(svg)  # well-formed
+    namespace = "{http://www.w3.org/2000/svg}"
+    boxes = root.findall(f"{namespace}rect")
+    texts = [element.text for element in root.findall(f"{namespace}text")]
+    leaves = [layer for layer in lenet.layers if layer.is_leaf]
+    assert [box.get("id") for box in boxes] == [f"layer-{layer.index}" for layer in leaves]
+    assert "net.0: Conv2d (k=5 p=2)" in texts and "[1, 6, 28, 28]" in texts and "[1, 10]" in texts
+    assert "href" not in svg and "<script" not in svg
+    assert len(ElementTree.fromstring(lenet.to_svg(depth=1)).findall(f"{namespace}rect")) == 1

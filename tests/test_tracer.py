@@ -323,3 +323,166 @@ def test_a_forward_that_writes_its_parameters_is_warned_of():
 
     with pytest.warns(RuntimeWarning, match="fc.weight"):
         trace(Writer(), (1, 2))
+
+
+class _Raises(nn.Module):
+    def forward(self, x):
+        raise RuntimeError("nope")
+
+
+class _Fallback(nn.Module):
+    """Catches its first branch's failure and goes on: the trace must stay well nested."""
+
+    def __init__(self, fail_at_end: bool = False) -> None:
+        super().__init__()
+        self.a = _Raises()
+        self.b = nn.Linear(3, 4)
+        self.c = nn.Linear(4, 5)
+        self.fail_at_end = fail_at_end
+
+    def forward(self, x):
+        try:
+            return self.a(x)
+        except RuntimeError:
+            pass
+        y = self.c(self.b(x))
+        if self.fail_at_end:
+            raise ValueError("late failure in the root")
+        return y
+
+
+def test_an_exception_the_model_catches_leaves_the_trace_well_nested():
+    result = trace(_Fallback(), (1, 3))
+    by_name = {layer.name: layer for layer in result.layers}
+    assert by_name["a"].failed and by_name["a"].macs == 0
+    assert by_name["b"].parent is None and by_name["c"].parent is None
+    assert by_name["c"].output_shapes == ((1, 5),)
+    assert result.totals.macs == 3 * 4 + 4 * 5
+    assert result.error is None
+
+
+def test_a_failure_after_a_caught_one_is_blamed_on_the_root():
+    with pytest.raises(shapetrace.ShapeError) as info:
+        trace(_Fallback(fail_at_end=True), (1, 3))
+    assert info.value.layer == "_Fallback.forward"
+    assert "late failure" in str(info.value)
+
+
+def test_a_failure_wrapped_by_the_model_is_blamed_on_the_inner_module():
+    class Wrapper(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = nn.Linear(4, 2)
+
+        def forward(self, x):
+            try:
+                return self.inner(x)
+            except RuntimeError as error:
+                raise ValueError("the inner layer failed") from error
+
+    with pytest.raises(shapetrace.ShapeError) as info:
+        trace(Wrapper(), (1, 3))
+    assert info.value.layer == "inner"
+
+
+def test_sys_exit_in_forward_is_a_failed_forward():
+    class Exits(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            raise SystemExit(0)
+
+    with pytest.raises(shapetrace.ShapeError, match="sys.exit"):
+        trace(Exits(), (1, 2))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_torchscript_models_trace_and_are_unchanged():
+    scripted = torch.jit.trace(nn.Sequential(nn.Linear(3, 2), nn.ReLU()), torch.randn(1, 3))
+    before = {k: v.clone() for k, v in scripted.state_dict().items()}
+    result = trace(scripted, (4, 3))
+    assert result.output_shapes == ((4, 2),)
+    assert result.totals.params == 8
+    assert all(torch.equal(scripted.state_dict()[k], v) for k, v in before.items())
+
+
+def test_submodules_created_in_forward_are_removed_again():
+    class Grows(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+            self.fc = None
+
+        def forward(self, x):
+            x = self.conv(x).flatten(1)
+            if self.fc is None:
+                self.fc = nn.Linear(x.shape[1], 10)
+            self.cache = x
+            return self.fc(x)
+
+    model = Grows()
+    result = trace(model, (1, 1, 5, 5))
+    assert model.fc is None and set(dict(model.named_children())) == {"conv"}
+    assert not hasattr(model, "cache")
+    assert result.totals.params == 20 + (18 * 10 + 10)  # as the forward pass left it
+    assert result.output_shapes == ((1, 10),)
+
+
+def test_sparse_buffers_do_not_break_tracing():
+    class Sparse(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("adjacency", torch.eye(3).to_sparse())
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.fc(torch.sparse.mm(self.adjacency, x))
+
+    assert trace(Sparse(), (3, 3)).output_shapes == ((3, 3),)
+
+
+def test_odd_outputs_never_break_the_recorder():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class HalfBuilt:
+        a: torch.Tensor
+        b: int = dataclasses.field(init=False)
+
+    class Odd(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return HalfBuilt(self.fc(x))
+
+    class Root(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.odd = Odd()
+
+        def forward(self, x):
+            return self.odd(x).a
+
+    result = trace(Root(), (1, 2))
+    assert result.layers[0].outputs.type_name == "HalfBuilt"
+    assert result.output_shapes == ((1, 2),)
+
+
+def test_a_leaf_root_counts_its_activation():
+    result = trace(nn.Conv2d(3, 8, 3), (2, 3, 10, 10))
+    assert result.totals.activation_bytes == 2 * 8 * 8 * 8 * 4
+
+
+def test_input_sizes_accept_integer_like_numbers_and_refuse_others():
+    numpy = pytest.importorskip("numpy")
+    model = nn.Sequential(nn.Linear(3, 2))
+    assert trace(model, (numpy.int64(4), 3)).output_shapes == ((4, 2),)
+    assert trace(model, torch.Size([5, 3])).output_shapes == ((5, 2),)
+    with pytest.raises(shapetrace.UsageError, match="whole numbers"):
+        trace(model, (1.0, 3))
+    with pytest.raises(shapetrace.UsageError, match="cannot create an input"):
+        trace(model, (10**12, 10**12))

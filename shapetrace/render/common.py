@@ -59,12 +59,12 @@ def format_count(count: int) -> str:
     return f"{count:,}"
 
 
-def format_si(count: float) -> str:
-    """1234567 -> '1.23 M'."""
-    for factor, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+def format_si(count: float, unit: str = "") -> str:
+    """1234567, 'MAC' -> '1.23 MMAC'; 6, 'MAC' -> '6 MAC'."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(count) >= factor:
-            return f"{count / factor:.2f} {suffix}"
-    return f"{count:g}"
+            return f"{count / factor:.2f} {prefix}{unit}"
+    return f"{count:g} {unit}".rstrip()
 
 
 def format_bytes(count: int) -> str:

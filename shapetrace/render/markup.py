@@ -7,22 +7,34 @@ import html
 from tabulate import tabulate
 
 from shapetrace.records import Trace
+from shapetrace.render.common import visible_layers
 from shapetrace.render.table import HEADERS, footer_lines, table_rows
 
 __all__ = ["render_markdown", "render_html"]
 
 
-def render_markdown(trace: Trace, lang: str = "en", depth: int | None = None) -> str:
-    """A Markdown page: title, the layer table (GitHub pipes), and the totals as a list."""
-    from shapetrace.render.common import visible_layers
+def _rows(trace: Trace, depth: int | None) -> list[tuple[str, ...]]:
+    failing = trace.error.layer if trace.error is not None else None
+    return table_rows(visible_layers(trace, depth), failing)
 
-    rows = [(f"`{row[0].strip()}`", *row[1:]) for row in table_rows(visible_layers(trace, depth))]
+
+def _failure_lines(trace: Trace) -> list[str]:
+    if trace.error is None:
+        return []
+    kind = f" ({trace.error.layer_type})" if trace.error.layer_type else ""
+    lines = [f"Forward pass failed in '{trace.error.layer}'{kind}: {trace.error.message}"]
+    return lines + ([f"Hint: {trace.error.hint}"] if trace.error.hint else [])
+
+
+def render_markdown(trace: Trace, lang: str = "en", depth: int | None = None) -> str:
+    """A Markdown page: title, the layer table (GitHub pipes), the totals and any failure as a list."""
+    rows = []
+    for name, *rest in _rows(trace, depth):
+        indent = len(name) - len(name.lstrip(" "))
+        rows.append(("&nbsp;" * indent + f"`{name.strip()}`", *rest))  # pipes tables drop spaces
     table = tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)
-    notes = "\n".join(f"- {line}" for line in footer_lines(trace, wrap=False))
-    parts = [f"# {trace.model}", "", table, "", notes]
-    if trace.error is not None:
-        parts += ["", f"**Forward pass failed in `{trace.error.layer}`:** {trace.error.message}"]
-    return "\n".join(parts) + "\n"
+    notes = "\n".join(f"- {line}" for line in footer_lines(trace, wrap=False) + _failure_lines(trace))
+    return "\n".join([f"# {trace.model}", "", table, "", notes]) + "\n"
 
 
 _STYLE = (
@@ -35,24 +47,15 @@ _STYLE = (
 
 def render_html(trace: Trace, lang: str = "en", depth: int | None = None) -> str:
     """A self-contained HTML page with the layer table and the totals; it loads nothing."""
-    from shapetrace.render.common import visible_layers
-
     table = tabulate(
-        table_rows(visible_layers(trace, depth)),
-        headers=HEADERS,
-        tablefmt="html",
-        disable_numparse=True,
+        _rows(trace, depth), headers=HEADERS, tablefmt="html", disable_numparse=True, preserve_whitespace=True
     )
-    notes = "".join(f"<li>{html.escape(line)}</li>" for line in footer_lines(trace, wrap=False))
-    error = ""
-    if trace.error is not None:
-        error = (
-            f"<p><strong>Forward pass failed in {html.escape(trace.error.layer)}:</strong> "
-            f"{html.escape(trace.error.message)}</p>"
-        )
+    notes = "".join(
+        f"<li>{html.escape(line)}</li>" for line in footer_lines(trace, wrap=False) + _failure_lines(trace)
+    )
     title = html.escape(trace.model)
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{_STYLE}</style></head>\n"
-        f"<body><h1>{title}</h1>\n{table}\n<ul>{notes}</ul>{error}</body></html>\n"
+        f"<body><h1>{title}</h1>\n{table}\n<ul>{notes}</ul></body></html>\n"
     )

@@ -64,8 +64,8 @@ def footer_lines(trace: Trace, wrap: bool = True) -> list[str]:
         f"Params: {format_count(totals.params)} total, {format_count(totals.trainable_params)} "
         f"trainable, {format_count(totals.non_trainable_params)} non-trainable "
         f"({format_bytes(totals.param_bytes)})",
-        f"MACs: {format_count(totals.macs)} ({format_si(totals.macs)}MAC)   "
-        f"FLOPs = 2 x MACs = {format_count(totals.flops)} ({format_si(totals.flops)}FLOP)",
+        f"MACs: {format_count(totals.macs)} ({format_si(totals.macs, 'MAC')})   "
+        f"FLOPs = 2 x MACs = {format_count(totals.flops)} ({format_si(totals.flops, 'FLOP')})",
         f"Activations (outputs of leaf calls): {format_bytes(totals.activation_bytes)}",
         *(MAC_CONVENTION if wrap else [" ".join(MAC_CONVENTION)]),
     ]
