@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--kwargs", metavar="JSON", help="keyword arguments for the model's constructor")
     parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="add each layer's shape derivation from the formulas, numbers put in (with d2l's notation)",
+    )
+    parser.add_argument(
+        "--lang", choices=("en", "zh"), default="en", help="language of the table and derivations"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when any layer's shapes disagree with the formulas"
+    )
+    parser.add_argument(
         "--train",
         action="store_true",
         help="trace in train mode (default: eval mode, as for inference)",
@@ -200,7 +211,7 @@ def _trace_one(spec: str, request: _Request, args: argparse.Namespace) -> Any:
         return exc.trace
 
 
-def _render(traces: list[Any], output_format: str, depth: int | None) -> str:
+def _render(traces: list[Any], output_format: str, args: argparse.Namespace) -> str:
     from shapetrace.render import compare, data, markup, table
 
     if len(traces) > 1:
@@ -211,11 +222,13 @@ def _render(traces: list[Any], output_format: str, depth: int | None) -> str:
         return compare.render_comparison(traces)
     trace = traces[0]
     renderers = {
-        "table": lambda: table.render_table(trace, depth=depth),
+        "table": lambda: table.render_table(trace, depth=args.depth, explain=args.explain, lang=args.lang),
         "json": lambda: data.render_json(trace),
         "csv": lambda: data.render_csv(trace),
-        "markdown": lambda: markup.render_markdown(trace, depth=depth),
-        "html": lambda: markup.render_html(trace, depth=depth),
+        "markdown": lambda: markup.render_markdown(
+            trace, lang=args.lang, depth=args.depth, explain=args.explain
+        ),
+        "html": lambda: markup.render_html(trace, lang=args.lang, depth=args.depth, explain=args.explain),
     }
     return renderers[output_format]()
 
@@ -272,7 +285,7 @@ def _run(argv: Sequence[str] | None) -> int:
     request = _resolve(args)
     _check_device(args.device)
     traces = _trace_all(args.models, request, args)
-    text = _render(traces, request.output_format, args.depth)
+    text = _render(traces, request.output_format, args)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -288,7 +301,15 @@ def _run(argv: Sequence[str] | None) -> int:
                 f"{trace.error.message.splitlines()[0]}",
                 file=sys.stderr,
             )
-    return 1 if failed else 0
+    mismatched = [trace for trace in traces if trace.checks["mismatch"]]
+    if args.strict:
+        for trace in mismatched:
+            names = ", ".join(layer.name for layer in trace.layers if layer.check == "mismatch")
+            print(
+                f"shapetrace: {trace.model}: --strict: shapes differ from the formulas at {names}",
+                file=sys.stderr,
+            )
+    return 1 if failed or (args.strict and mismatched) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

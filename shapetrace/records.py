@@ -96,8 +96,12 @@ class LayerRecord:
     attributes: tuple[tuple[str, Any], ...] = ()  # kernel_size, stride, in_features, ... as plain values
     expected_shapes: tuple[Shape, ...] | None = None  # analytic result, None where no formula
     check: str = "unchecked"  # "ok" | "mismatch" | "unchecked"
-    formula: str | None = None
+    formula: str | None = None  # the derivation, numbers substituted, in PyTorch's terms
     receptive_field: ReceptiveField | None = None
+    textbook: str | None = None  # the same in d2l's notation, where it differs
+    note: str | None = None  # why a check is a mismatch, or why a call cannot work
+    base_type: str = ""  # the torch.nn class whose shape rule applies ("Conv2d" for a Conv2d subclass)
+    custom_forward: bool = False  # the class overrides its base's forward
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -189,25 +193,25 @@ class Trace:
 
         return render_json(self)
 
-    def to_table(self, depth: int | None = None) -> str:
+    def to_table(self, depth: int | None = None, explain: bool = False, lang: str = "en") -> str:
         from shapetrace.render.table import render_table
 
-        return render_table(self, depth=depth)
+        return render_table(self, depth=depth, explain=explain, lang=lang)
 
     def to_csv(self) -> str:
         from shapetrace.render.data import render_csv
 
         return render_csv(self)
 
-    def to_markdown(self, lang: str = "en") -> str:
+    def to_markdown(self, lang: str = "en", explain: bool = False) -> str:
         from shapetrace.render.markup import render_markdown
 
-        return render_markdown(self, lang=lang)
+        return render_markdown(self, lang=lang, explain=explain)
 
-    def to_html(self, lang: str = "en") -> str:
+    def to_html(self, lang: str = "en", explain: bool = False) -> str:
         from shapetrace.render.markup import render_html
 
-        return render_html(self, lang=lang)
+        return render_html(self, lang=lang, explain=explain)
 
     def to_svg(self, depth: int | None = None) -> str:
         from shapetrace.render.svg import render_svg

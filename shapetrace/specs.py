@@ -9,7 +9,7 @@ from shapetrace import formulas
 from shapetrace._torch import nn, torch
 from shapetrace.records import Shape
 
-__all__ = ["attributes_of", "macs_of", "mac_rule", "count_params", "subtree_param_counts"]
+__all__ = ["attributes_of", "macs_of", "mac_rule", "count_params", "subtree_param_counts", "base_type_of"]
 
 # Constructor arguments that shape arithmetic and the table need; read when a module has them.
 _ATTRIBUTE_NAMES = (
@@ -95,6 +95,14 @@ def attributes_of(module: nn.Module) -> tuple[tuple[str, Any], ...]:
     if "bias" in module._parameters and "bias" not in state:
         found.append(("bias", module._parameters["bias"] is not None))  # Linear, Conv: is there one
     return tuple(found)
+
+
+def base_type_of(module_type: type) -> tuple[str, bool]:
+    """(name of the nearest torch.nn class in the MRO, whether `module_type` overrides its forward)."""
+    for cls in module_type.__mro__:
+        if cls.__module__.startswith("torch.nn.") and cls is not nn.Module:
+            return cls.__name__, module_type.forward is not cls.forward
+    return "", False
 
 
 def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:

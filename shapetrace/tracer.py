@@ -11,7 +11,7 @@ from typing import Any
 
 from torch.nn.modules.lazy import LazyModuleMixin
 
-from shapetrace import specs
+from shapetrace import crosscheck, specs
 from shapetrace._torch import nn, torch
 from shapetrace.errors import ShapeError, UsageError
 from shapetrace.records import (
@@ -213,7 +213,7 @@ def trace(
     device: str | torch.device | None = None,
     model_name: str | None = None,
 ) -> Trace:
-    """Run one forward pass with hooks on every module; return the frozen trace.
+    """Run one forward pass with hooks on every module; return the frozen, cross-checked trace.
 
     Raises ShapeError (carrying the partial trace) when the forward pass fails.
     """
@@ -242,7 +242,7 @@ def trace(
                 handle.remove()
         # Freeze before the restore: names and totals as the forward pass left the model.
         inputs = _describe_arguments(args, kwargs)
-        result = _freeze(model, recorder, inputs, output, failure, device, model_name)
+        result = crosscheck.check(_freeze(model, recorder, inputs, output, failure, device, model_name))
     if failure is not None:
         error = result.error
         raise ShapeError(
@@ -308,6 +308,7 @@ def _layer_records(
     params = specs.subtree_param_counts(model)
     positions: dict[int, int] = {}  # call index -> record index; the root's calls have none
     call_numbers: dict[int, int] = {}
+    bases: dict[type, tuple[str, bool]] = {}
     records = []
     for index, (module, parent, inputs, outputs) in enumerate(calls):
         if module is model:
@@ -317,6 +318,9 @@ def _layer_records(
         positions[index] = len(records)
         name = names[key]
         total, trainable = params[key]
+        if type(module) not in bases:
+            bases[type(module)] = specs.base_type_of(type(module))
+        base_type, custom_forward = bases[type(module)]
         records.append(
             LayerRecord(
                 index=len(records),
@@ -332,6 +336,8 @@ def _layer_records(
                 parent=positions.get(parent) if parent is not None else None,
                 call_number=call_numbers[key],
                 attributes=attributes[key],
+                base_type=base_type,
+                custom_forward=custom_forward,
             )
         )
     return tuple(records), positions

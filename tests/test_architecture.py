@@ -19,7 +19,9 @@ ALLOWED = {
     "render": ({"records", "render"}, {"tabulate"}),
     "specs": ({"formulas", "_torch", "records"}, {"torch"}),
     "restore": ({"_torch"}, {"torch"}),
-    "tracer": ({"specs", "_torch", "errors", "records", "restore"}, {"torch"}),
+    "tracer": ({"specs", "_torch", "errors", "records", "restore", "crosscheck"}, {"torch"}),
+    "rules": ({"formulas", "records"}, set()),
+    "crosscheck": ({"rules", "records"}, set()),
 }
 
 
@@ -58,6 +60,7 @@ def test_import_boundaries(module):
     "statement",
     [
         "import shapetrace.formulas",
+        "import shapetrace.rules, shapetrace.crosscheck",
         "import shapetrace",
         "import shapetrace.records, shapetrace.render.table, shapetrace.render.data",
         "import shapetrace.cli; shapetrace.cli.build_parser()",

@@ -15,14 +15,8 @@ __all__ = [
     "format_si",
     "brief_config",
     "visible_layers",
-    "MAC_CONVENTION",
+    "format_shapes",
 ]
-
-MAC_CONVENTION = (
-    "Convention: MACs are multiply-accumulates of Conv, ConvTranspose, Linear and Bilinear calls,",
-    "bias excluded, every batch element and position counted (Linear on (B, T, in): B*T*in*out);",
-    "FLOPs = 2 x MACs.",
-)
 
 
 def format_shape(shape: Sequence[int]) -> str:

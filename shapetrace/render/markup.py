@@ -8,32 +8,28 @@ from tabulate import tabulate
 
 from shapetrace.records import Trace
 from shapetrace.render.common import visible_layers
-from shapetrace.render.table import HEADERS, footer_lines, table_rows
+from shapetrace.render.table import failure_lines, footer_lines, headers, table_rows
 
 __all__ = ["render_markdown", "render_html"]
 
 
-def _rows(trace: Trace, depth: int | None) -> list[tuple[str, ...]]:
+def _rows(trace: Trace, depth: int | None, lang: str, explain: bool) -> list[tuple[str, ...]]:
     failing = trace.error.layer if trace.error is not None else None
-    return table_rows(visible_layers(trace, depth), failing)
+    return table_rows(visible_layers(trace, depth), failing, lang, explain)
 
 
-def _failure_lines(trace: Trace) -> list[str]:
-    if trace.error is None:
-        return []
-    kind = f" ({trace.error.layer_type})" if trace.error.layer_type else ""
-    lines = [f"Forward pass failed in '{trace.error.layer}'{kind}: {trace.error.message}"]
-    return lines + ([f"Hint: {trace.error.hint}"] if trace.error.hint else [])
+def _notes(trace: Trace, lang: str) -> list[str]:
+    return footer_lines(trace, wrap=False, lang=lang) + failure_lines(trace, lang)
 
 
-def render_markdown(trace: Trace, lang: str = "en", depth: int | None = None) -> str:
+def render_markdown(trace: Trace, lang: str = "en", depth: int | None = None, explain: bool = False) -> str:
     """A Markdown page: title, the layer table (GitHub pipes), the totals and any failure as a list."""
     rows = []
-    for name, *rest in _rows(trace, depth):
+    for name, *rest in _rows(trace, depth, lang, explain):
         indent = len(name) - len(name.lstrip(" "))
         rows.append(("&nbsp;" * indent + f"`{name.strip()}`", *rest))  # pipes tables drop spaces
-    table = tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)
-    notes = "\n".join(f"- {line}" for line in footer_lines(trace, wrap=False) + _failure_lines(trace))
+    table = tabulate(rows, headers=headers(lang, explain), tablefmt="github", disable_numparse=True)
+    notes = "\n".join(f"- {line}" for line in _notes(trace, lang))
     return "\n".join([f"# {trace.model}", "", table, "", notes]) + "\n"
 
 
@@ -45,14 +41,16 @@ _STYLE = (
 )
 
 
-def render_html(trace: Trace, lang: str = "en", depth: int | None = None) -> str:
+def render_html(trace: Trace, lang: str = "en", depth: int | None = None, explain: bool = False) -> str:
     """A self-contained HTML page with the layer table and the totals; it loads nothing."""
     table = tabulate(
-        _rows(trace, depth), headers=HEADERS, tablefmt="html", disable_numparse=True, preserve_whitespace=True
+        _rows(trace, depth, lang, explain),
+        headers=headers(lang, explain),
+        tablefmt="html",
+        disable_numparse=True,
+        preserve_whitespace=True,
     )
-    notes = "".join(
-        f"<li>{html.escape(line)}</li>" for line in footer_lines(trace, wrap=False) + _failure_lines(trace)
-    )
+    notes = "".join(f"<li>{html.escape(line)}</li>" for line in _notes(trace, lang))
     title = html.escape(trace.model)
     return (
         f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'

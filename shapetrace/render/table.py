@@ -6,22 +6,34 @@ from tabulate import tabulate
 
 from shapetrace.records import LayerRecord, Trace
 from shapetrace.render.common import (
-    MAC_CONVENTION,
     brief_config,
     format_bytes,
     format_count,
+    format_shapes,
     format_si,
     format_value,
     visible_layers,
 )
+from shapetrace.render.i18n import say, translate_formula
 
-__all__ = ["render_table", "table_rows", "footer_lines", "HEADERS"]
+__all__ = [
+    "render_table",
+    "table_rows",
+    "footer_lines",
+    "failure_lines",
+    "headers",
+    "derivation_text",
+    "HEADERS",
+]
 
 HEADERS = ("Layer", "Type", "Config", "Output shape", "Params", "MACs")
-_ALIGN = ("left", "left", "left", "left", "right", "right")
+_ALIGN = ("left", "left", "left", "left", "right", "right", "left")
 REUSED_MARK = "*"
-FAILED_MARK = "FAILED here"
-FAILED_INSIDE_MARK = "(failed inside)"
+
+
+def headers(lang: str = "en", explain: bool = False) -> tuple[str, ...]:
+    names = tuple(say("headers", lang).split("|"))
+    return (*names, say("derivation", lang)) if explain else names
 
 
 def _layer_name(layer: LayerRecord) -> str:
@@ -31,69 +43,101 @@ def _layer_name(layer: LayerRecord) -> str:
     return name
 
 
-def _output(layer: LayerRecord, failing: str | None) -> str:
-    if not layer.failed:
-        return format_value(layer.outputs)
-    return FAILED_MARK if layer.name == failing else FAILED_INSIDE_MARK
+def _output(layer: LayerRecord, failing: str | None, lang: str) -> str:
+    if layer.failed:
+        return say("failed_here" if layer.name == failing else "failed_inside", lang)
+    actual = format_value(layer.outputs)
+    if layer.check == "mismatch":
+        expected = format_shapes(layer.expected_shapes) if layer.expected_shapes else "-"
+        return say("mismatch_row", lang, actual=actual, expected=expected)
+    return actual
 
 
-def table_rows(layers: list[LayerRecord], failing: str | None = None) -> list[tuple[str, ...]]:
+def derivation_text(layer: LayerRecord, lang: str = "en") -> str:
+    """The formula, and the textbook's form where it differs, in `lang`."""
+    if layer.formula is None:
+        return ""
+    text = translate_formula(layer.formula, lang)
+    if layer.textbook and layer.textbook != layer.formula:
+        text += "   [" + say("textbook", lang, textbook=layer.textbook) + "]"
+    return text
+
+
+def table_rows(
+    layers: list[LayerRecord], failing: str | None = None, lang: str = "en", explain: bool = False
+) -> list[tuple[str, ...]]:
     """The table's rows, as strings, for these layers; `failing` names the module that raised."""
     rows = []
     for layer in layers:
-        output = _output(layer, failing)
-        rows.append(
-            (
-                _layer_name(layer),
-                layer.type,
-                brief_config(layer),
-                output,
-                format_count(layer.params) if layer.params else "-",
-                format_count(layer.macs) if layer.macs else "-",
-            )
+        row = (
+            _layer_name(layer),
+            layer.type,
+            brief_config(layer),
+            _output(layer, failing, lang),
+            format_count(layer.params) if layer.params else "-",
+            format_count(layer.macs) if layer.macs else "-",
         )
+        rows.append((*row, derivation_text(layer, lang)) if explain else row)
     return rows
 
 
-def footer_lines(trace: Trace, wrap: bool = True) -> list[str]:
-    """Totals, the MAC convention and notes; `wrap=False` keeps each statement on one line."""
+def footer_lines(trace: Trace, wrap: bool = True, lang: str = "en") -> list[str]:
+    """Totals, cross-check counts, the MAC convention and notes; `wrap=False`: one line a statement."""
     totals = trace.totals
+    line = say("input", lang, inputs=format_value(trace.inputs), dtype=trace.dtype, device=trace.device)
+    if trace.outputs is not None:
+        line += say("output", lang, outputs=format_value(trace.outputs))
+    convention = say("convention", lang)
     lines = [
-        f"Input: {format_value(trace.inputs)} {trace.dtype} on {trace.device}"
-        + (f"  ->  output: {format_value(trace.outputs)}" if trace.outputs is not None else ""),
-        f"Params: {format_count(totals.params)} total, {format_count(totals.trainable_params)} "
-        f"trainable, {format_count(totals.non_trainable_params)} non-trainable "
-        f"({format_bytes(totals.param_bytes)})",
-        f"MACs: {format_count(totals.macs)} ({format_si(totals.macs, 'MAC')})   "
-        f"FLOPs = 2 x MACs = {format_count(totals.flops)} ({format_si(totals.flops, 'FLOP')})",
-        f"Activations (outputs of leaf calls): {format_bytes(totals.activation_bytes)}",
-        *(MAC_CONVENTION if wrap else [" ".join(MAC_CONVENTION)]),
+        line,
+        say(
+            "params",
+            lang,
+            total=format_count(totals.params),
+            trainable=format_count(totals.trainable_params),
+            frozen=format_count(totals.non_trainable_params),
+            size=format_bytes(totals.param_bytes),
+        ),
+        say(
+            "macs",
+            lang,
+            macs=format_count(totals.macs),
+            macs_si=format_si(totals.macs, "MAC"),
+            flops=format_count(totals.flops),
+            flops_si=format_si(totals.flops, "FLOP"),
+        ),
+        say("activations", lang, size=format_bytes(totals.activation_bytes)),
+        *(convention.splitlines() if wrap else [convention.replace("\n", " ")]),
     ]
+    if trace.layers:
+        lines.append(say("checks", lang, **trace.checks))
+    for layer in trace.layers:
+        if layer.check == "mismatch":
+            lines.append(say("mismatch_note", lang, name=layer.name, note=layer.note))
     if any(layer.reused for layer in trace.layers):
-        lines.append(
-            f"{REUSED_MARK}N: the N-th call of a module used more than once; "
-            "its parameters count once in the totals."
-        )
+        lines.append(say("reused", lang))
     return lines
 
 
-def render_table(trace: Trace, depth: int | None = None) -> str:
+def failure_lines(trace: Trace, lang: str = "en") -> list[str]:
+    if trace.error is None:
+        return []
+    kind = f" ({trace.error.layer_type})" if trace.error.layer_type else ""
+    lines = [say("failure", lang, layer=trace.error.layer, kind=kind, message=trace.error.message)]
+    return lines + ([say("hint", lang, hint=trace.error.hint)] if trace.error.hint else [])
+
+
+def render_table(trace: Trace, depth: int | None = None, explain: bool = False, lang: str = "en") -> str:
     """The whole table as text: a title, the rows, the footer, and the error if forward failed."""
-    layers = visible_layers(trace, depth)
-    title = f"shapetrace: {trace.model}"
     failing = trace.error.layer if trace.error is not None else None
     body = tabulate(
-        table_rows(layers, failing),
-        headers=HEADERS,
-        colalign=_ALIGN,
+        table_rows(visible_layers(trace, depth), failing, lang, explain),
+        headers=headers(lang, explain),
+        colalign=_ALIGN[: 7 if explain else 6],
         tablefmt="simple",
         preserve_whitespace=True,
         disable_numparse=True,
     )
-    lines = [title, "", body, "", *footer_lines(trace)]
-    if trace.error is not None:
-        kind = f" ({trace.error.layer_type})" if trace.error.layer_type else ""
-        lines += ["", f"Forward pass failed in '{trace.error.layer}'{kind}: {trace.error.message}"]
-        if trace.error.hint:
-            lines.append(f"Hint: {trace.error.hint}")
-    return "\n".join(lines) + "\n"
+    lines = [f"shapetrace: {trace.model}", "", body, "", *footer_lines(trace, lang=lang)]
+    failure = failure_lines(trace, lang)
+    return "\n".join(lines + ([""] + failure if failure else [])) + "\n"

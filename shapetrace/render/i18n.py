@@ -1,0 +1,83 @@
+"""The words of the renderings in English and Chinese: one template per message, as data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["LANGUAGES", "say", "translate_formula"]
+
+LANGUAGES = ("en", "zh")
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "headers": {
+        "en": "Layer|Type|Config|Output shape|Params|MACs",
+        "zh": "层|类型|配置|输出形状|参数量|乘加数 (MACs)",
+    },
+    "derivation": {"en": "Derivation", "zh": "推导"},
+    "input": {"en": "Input: {inputs} {dtype} on {device}", "zh": "输入: {inputs} {dtype} ({device})"},
+    "output": {"en": "  ->  output: {outputs}", "zh": "  ->  输出: {outputs}"},
+    "params": {
+        "en": "Params: {total} total, {trainable} trainable, {frozen} non-trainable ({size})",
+        "zh": "参数量: 共 {total}, 可训练 {trainable}, 不可训练 {frozen} ({size})",
+    },
+    "macs": {
+        "en": "MACs: {macs} ({macs_si})   FLOPs = 2 x MACs = {flops} ({flops_si})",
+        "zh": "乘加数 (MACs): {macs} ({macs_si})   FLOPs = 2 x MACs = {flops} ({flops_si})",
+    },
+    "activations": {
+        "en": "Activations (outputs of leaf calls): {size}",
+        "zh": "激活 (各叶子层输出之和): {size}",
+    },
+    "convention": {
+        "en": "Convention: MACs are multiply-accumulates of Conv, ConvTranspose, Linear and Bilinear calls,\n"
+        "bias excluded, every batch element and position counted (Linear on (B, T, in): B*T*in*out);\n"
+        "FLOPs = 2 x MACs.",
+        "zh": "约定: MACs 为 Conv、ConvTranspose、Linear 与 Bilinear 调用的乘加次数, 不计偏置,\n"
+        "计入批量中的每个样本和每个位置 (Linear 作用于 (B, T, in): B*T*in*out);\n"
+        "FLOPs = 2 x MACs。",
+    },
+    "checks": {
+        "en": "Cross-check against the formulas: {ok} ok, {mismatch} mismatch, {unchecked} unchecked "
+        "(containers and layers without a formula)",
+        "zh": "公式交叉验证: {ok} 项一致, {mismatch} 项不符, {unchecked} 项未验证 (容器及无公式的层)",
+    },
+    "mismatch_row": {
+        "en": "{actual}  MISMATCH, expected {expected}",
+        "zh": "{actual}  不符, 应为 {expected}",
+    },
+    "mismatch_note": {"en": "MISMATCH {name}: {note}", "zh": "不符 {name}: {note}"},
+    "reused": {
+        "en": "*N: the N-th call of a module used more than once; its parameters count once in the totals.",
+        "zh": "*N: 被多次调用的模块的第 N 次调用; 其参数在总数中只计一次。",
+    },
+    "failed_here": {"en": "FAILED here", "zh": "在此失败"},
+    "failed_inside": {"en": "(failed inside)", "zh": "(内部失败)"},
+    "failure": {
+        "en": "Forward pass failed in '{layer}'{kind}: {message}",
+        "zh": "前向传播在 '{layer}'{kind} 失败: {message}",
+    },
+    "hint": {"en": "Hint: {hint}", "zh": "提示: {hint}"},
+    "textbook": {"en": "d2l: {textbook}", "zh": "教材写法: {textbook}"},
+}
+
+# Words that appear inside formulas, and their Chinese.
+_FORMULA_WORDS = {
+    "same shape": "形状不变",
+    "output_size": "输出尺寸",
+    "a scalar becomes": "标量变为",
+}
+
+
+def say(key: str, lang: str = "en", **values: Any) -> str:
+    """The message `key` in `lang`, values filled in."""
+    templates = _MESSAGES[key]
+    return templates.get(lang, templates["en"]).format(**values)
+
+
+def translate_formula(formula: str, lang: str) -> str:
+    """A formula's few words in `lang`; the arithmetic stays as it is."""
+    if lang == "en":
+        return formula
+    for english, translated in _FORMULA_WORDS.items():
+        formula = formula.replace(english, translated)
+    return formula

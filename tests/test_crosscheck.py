@@ -1,0 +1,165 @@
+"""The cross-check: every traced call against the analytic calculator, and its derivations."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+import shapetrace
+from shapetrace import formulas, rules, zoo
+from shapetrace.cli import main
+
+
+@pytest.mark.parametrize("name", list(zoo.ZOO))
+def test_zoo_has_no_mismatch_and_no_unchecked_leaf(name):
+    trace = shapetrace.trace(zoo.build(name), zoo.ZOO[name].default_input)
+    assert trace.checks["mismatch"] == 0 and trace.ok
+    unchecked = [layer.name for layer in trace.layers if layer.is_leaf and layer.check != "ok"]
+    assert unchecked == []
+    for layer in trace.layers:
+        if layer.check == "ok":
+            assert layer.expected_shapes == layer.output_shapes and layer.formula
+
+
+def test_alexnet_first_convolution_derivation():
+    layer = shapetrace.trace(zoo.build("alexnet"), (1, 1, 224, 224)).layers[1]
+    assert layer.formula == "h' = w' = ⌊(224 + 2·1 − 1·(11−1) − 1)/4⌋ + 1 = 54"
+    assert layer.textbook == "h' = w' = ⌊(224 − 11 + 2 + 4)/4⌋ = 54"  # d2l: p is the total padding
+
+
+def test_lenet_textbook_form_is_the_seeds():
+    layer = shapetrace.trace(zoo.build("lenet"), (1, 1, 28, 28)).layers[1]
+    assert layer.textbook == "h' = w' = 28 − 5 + 4 + 1 = 28"  # the seed writes h'=28-5+1+4
+
+
+class CroppingConv(nn.Conv2d):
+    """A module that lies: a Conv2d whose forward crops one row and column off its output."""
+
+    def forward(self, x):
+        return super().forward(x)[..., :-1, :-1]
+
+
+def test_a_module_that_lies_is_a_mismatch_with_a_note():
+    model = nn.Sequential(CroppingConv(3, 4, 3, padding=1), nn.ReLU())
+    trace = shapetrace.trace(model, (1, 3, 8, 8))
+    conv = trace.layers[0]
+    assert conv.check == "mismatch" and conv.base_type == "Conv2d" and conv.custom_forward
+    assert conv.expected_shapes == ((1, 4, 8, 8),) and conv.output_shapes == ((1, 4, 7, 7),)
+    assert "CroppingConv overrides Conv2d.forward" in conv.note
+    assert not trace.ok and trace.checks["mismatch"] == 1
+    text = str(trace)
+    assert "[1, 4, 7, 7]  MISMATCH, expected [1, 4, 8, 8]" in text
+    assert "MISMATCH 0: CroppingConv overrides Conv2d.forward" in text
+
+
+def test_a_subclass_that_keeps_forward_is_checked_by_its_base_rule():
+    class MyConv(nn.Conv2d):
+        pass
+
+    layer = shapetrace.trace(nn.Sequential(MyConv(3, 4, 3)), (2, 3, 9, 9)).layers[0]
+    assert layer.check == "ok" and layer.base_type == "Conv2d" and not layer.custom_forward
+
+
+def test_strict_exits_1_on_a_mismatch(tmp_path, capsys):
+    source = tmp_path / "liar.py"
+    source.write_text(
+        "from torch import nn\n"
+        "class CroppingConv(nn.Conv2d):\n"
+        "    def forward(self, x):\n"
+        "        return super().forward(x)[..., :-1, :-1]\n"
+        "def net():\n"
+        "    return nn.Sequential(CroppingConv(3, 4, 3, padding=1))\n"
+    )
+    assert main([f"{source}:net", "--input", "1,3,8,8"]) == 0
+    assert main([f"{source}:net", "--input", "1,3,8,8", "--strict"]) == 1
+    assert "--strict: shapes differ from the formulas at 0" in capsys.readouterr().err
+    assert main(["alexnet", "--strict"]) == 0
+
+
+def test_unbatched_same_padding_and_dilated_convolutions():
+    model = nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding="same", dilation=2), nn.Conv2d(4, 2, (2, 3), padding="valid")
+    )
+    trace = shapetrace.trace(model, (3, 5, 9))  # unbatched (C, H, W)
+    assert [layer.check for layer in trace.layers] == ["ok", "ok"]
+    assert trace.output_shapes == ((2, 4, 7),)
+    assert (
+        trace.layers[1].formula
+        == "h' = ⌊(5 + 2·0 − 1·(2−1) − 1)/1⌋ + 1 = 4; w' = ⌊(9 + 2·0 − 1·(3−1) − 1)/1⌋ + 1 = 7"
+    )
+
+
+def test_a_failing_layer_gets_the_formulas_reason():
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(zoo.build("lenet"), (1, 1, 32, 32))
+    linear = info.value.trace.layers[-1]
+    assert linear.failed and linear.check == "unchecked"
+    assert linear.formula == "Linear expects 400 input features (the last size), got 576"
+
+
+def test_rule_registry_refuses_a_second_registration():
+    with pytest.raises(ValueError, match="already registered"):
+        rules.rule("Conv2d")(lambda attrs, inputs: None)
+
+
+# Random stacks of shape-changing layers, each kept only where the formulas say it fits.
+def _next_layer(draw, kind: str, channels: int, size: int) -> tuple[nn.Module, int, int]:
+    """A layer of this kind for a (channels, size, size) input, and its output channels and size."""
+    k, s, p = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(0, 2))
+    if kind == "conv":
+        d, out = draw(st.integers(1, 2)), draw(st.integers(1, 6))
+        return nn.Conv2d(channels, out, k, s, p, d), out, formulas.conv_out(size, k, s, p, d)
+    if kind == "max":
+        ceil, d = draw(st.booleans()), draw(st.integers(1, 2))
+        return nn.MaxPool2d(k, s, p, d, ceil_mode=ceil), channels, formulas.pool_out(size, k, s, p, d, ceil)
+    if kind == "avg":
+        ceil = draw(st.booleans())
+        return nn.AvgPool2d(k, s, p, ceil_mode=ceil), channels, formulas.avg_pool_out(size, k, s, p, ceil)
+    if kind == "tconv":
+        op = draw(st.integers(0, s - 1))
+        size = formulas.conv_transpose_out(size, k, s, p, op)
+        return nn.ConvTranspose2d(channels, channels, k, s, p, op), channels, size
+    if kind == "adaptive":
+        target = draw(st.integers(1, 5))
+        return nn.AdaptiveAvgPool2d(target), channels, target
+    return (nn.BatchNorm2d(channels) if kind == "bn" else nn.ReLU()), channels, size
+
+
+@st.composite
+def stacks(draw) -> tuple[nn.Module, tuple[int, ...]]:
+    batch, channels, size = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(8, 28))
+    input_shape = (batch, channels, size, size)
+    layers: list[nn.Module] = []
+    kinds = st.sampled_from(["conv", "max", "avg", "tconv", "bn", "relu", "adaptive"])
+    for kind in draw(st.lists(kinds, min_size=1, max_size=6)):
+        try:
+            layer, new_channels, new_size = _next_layer(draw, kind, channels, size)
+        except ValueError:
+            continue  # the formulas say it cannot fit: PyTorch would refuse it too
+        if new_size <= 48:
+            layers.append(layer)
+            channels, size = new_channels, new_size
+    layers += [nn.Flatten(), nn.Linear(channels * size * size, 3)]
+    return nn.Sequential(*layers).eval(), input_shape
+
+
+@given(stacks())
+def test_random_stacks_have_no_mismatch_and_no_unchecked_leaf(stack):
+    model, input_shape = stack
+    trace = shapetrace.trace(model, input_shape)
+    assert [layer.check for layer in trace.layers] == ["ok"] * len(trace.layers)
+    assert trace.output_shapes == ((input_shape[0], 3),)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_alexnet_explain_is_golden(request, capsys, lang):
+    from tests.test_render import golden
+
+    assert main(["alexnet", "--input", "1,1,224,224", "--explain", "--lang", lang]) == 0
+    text = capsys.readouterr().out
+    assert text == golden(request, f"alexnet-explain-{lang}.txt", text)
+    conv = next(line for line in text.splitlines() if line.lstrip().startswith("net.0 "))
+    assert "⌊(224 + 2·1 − 1·(11−1) − 1)/4⌋ + 1 = 54" in conv
+    assert ("d2l: " if lang == "en" else "教材写法: ") + "h' = w' = ⌊(224 − 11 + 2 + 4)/4⌋ = 54" in conv
