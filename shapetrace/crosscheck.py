@@ -4,6 +4,7 @@ with the shapes PyTorch produced. Pure Python over records."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from shapetrace import rules
 from shapetrace.records import LayerRecord, Trace
@@ -11,11 +12,26 @@ from shapetrace.records import LayerRecord, Trace
 __all__ = ["check", "check_layer"]
 
 
+def _arguments(layer: LayerRecord) -> dict[str, Any]:
+    """The call's non-tensor arguments: keywords by name, positional ones under "positional"."""
+    arguments: dict[str, Any] = {}
+    positional = []
+    for key, item in layer.inputs.items:
+        if item.kind == "tensor":
+            continue
+        if key is None:
+            positional.append(item.plain())
+        else:
+            arguments[key] = item.plain()
+    arguments["positional"] = tuple(positional)
+    return arguments
+
+
 def check_layer(layer: LayerRecord) -> LayerRecord:
     """The layer with `expected_shapes`, `check`, `formula`, `textbook` and `note` filled in."""
     rule_type = layer.base_type or layer.type
     try:
-        derivation = rules.derive(rule_type, dict(layer.attributes), layer.input_shapes)
+        derivation = rules.derive(rule_type, dict(layer.attributes), layer.input_shapes, _arguments(layer))
     except ValueError as refusal:  # the formulas say this call cannot work
         if layer.failed:
             return replace(layer, formula=str(refusal), note="the formulas explain the failure")

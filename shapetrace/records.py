@@ -47,6 +47,17 @@ class ValueInfo:
     type_name: str  # "Tensor", "tuple", "list", "dict", "args", a named tuple's or object's class
     tensor: TensorInfo | None = None  # kind "tensor" only
     items: tuple[tuple[str | None, ValueInfo], ...] = ()  # containers: (key or None, value)
+    value: bool | int | float | str | None = None  # kind "object": the value of a plain scalar
+
+    def plain(self) -> Any:
+        """The value without tensors: scalars as themselves, containers as tuples/dicts, tensors as None."""
+        if self.kind == "object":
+            return self.value
+        if self.kind == "sequence":
+            return tuple(item.plain() for _, item in self.items)
+        if self.kind == "mapping":
+            return {key: item.plain() for key, item in self.items}
+        return None
 
     def tensors(self) -> Iterator[TensorInfo]:
         """Every tensor inside, depth first, in order."""

@@ -65,6 +65,9 @@ def _describe(value: Any, nesting: int) -> ValueInfo:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         pairs = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
         return _container("mapping", type(value).__name__, pairs, nesting)
+    if isinstance(value, bool | int | float | str) and not isinstance(value, torch.Tensor):
+        plain = value if not isinstance(value, str) or len(value) <= 64 else value[:64]
+        return ValueInfo("object", type(value).__name__, value=plain)
     return ValueInfo("object", "None" if value is None else type(value).__name__)
 
 

@@ -65,6 +65,8 @@ _FORMULA_WORDS = {
     "same shape": "形状不变",
     "output_size": "输出尺寸",
     "a scalar becomes": "标量变为",
+    "same shape as its first input (src or tgt)": "与第一个输入 (src 或 tgt) 形状相同",
+    "same shape as tgt": "与 tgt 形状相同",
 }
 
 
