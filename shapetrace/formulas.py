@@ -23,6 +23,10 @@ __all__ = [
     "bilinear_macs",
     "conv_params",
     "linear_params",
+    "embedding_params",
+    "norm_params",
+    "recurrent_params",
+    "attention_params",
 ]
 
 Shape = tuple[int, ...]
@@ -206,3 +210,49 @@ def conv_params(
 def linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
     """Parameters of a Linear layer: in * out weights, plus out biases."""
     return in_features * out_features + (out_features if bias else 0)
+
+
+def embedding_params(num_embeddings: int, embedding_dim: int) -> int:
+    """Parameters of an Embedding (or EmbeddingBag): one vector per index."""
+    return num_embeddings * embedding_dim
+
+
+def norm_params(num_features: int, affine: bool = True) -> int:
+    """Parameters of BatchNorm/InstanceNorm/GroupNorm: a scale and a shift per channel when affine."""
+    return 2 * num_features if affine else 0
+
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "RNN": 1, "GRU": 3, "LSTM": 4}
+
+
+def recurrent_params(
+    mode: str,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    bias: bool = True,
+    bidirectional: bool = False,
+    proj_size: int = 0,
+) -> int:
+    """Parameters of RNN/GRU/LSTM: per layer and direction, W_ih (gates·H × in), W_hh (gates·H × H_out),
+    two bias vectors of gates·H, and LSTM's projection W_hr (proj × H) when proj_size is set."""
+    gates = _GATES[mode] * hidden_size
+    out_size = proj_size or hidden_size
+    directions = 2 if bidirectional else 1
+    total = 0
+    for layer in range(num_layers):
+        layer_input = input_size if layer == 0 else directions * out_size
+        per_direction = gates * layer_input + gates * out_size + (2 * gates if bias else 0)
+        per_direction += proj_size * hidden_size if proj_size else 0
+        total += directions * per_direction
+    return total
+
+
+def attention_params(
+    embed_dim: int, kdim: int | None = None, vdim: int | None = None, bias: bool = True
+) -> int:
+    """Parameters of MultiheadAttention: query/key/value projections to embed_dim, the output
+    projection, and their biases."""
+    kdim, vdim = kdim or embed_dim, vdim or embed_dim
+    weights = embed_dim * (embed_dim + kdim + vdim) + embed_dim * embed_dim
+    return weights + (4 * embed_dim if bias else 0)

@@ -105,3 +105,40 @@ def test_container_macs_are_the_sum_of_their_calls():
     assert by_name["0"].macs == by_name["0.0"].macs == 2 * 4 * 6 * 6 * 27
     assert result.totals.macs == by_name["0"].macs + by_name["2"].macs
     assert 2 * result.totals.macs == torch_flops(model, torch.randn(2, 3, 8, 8))
+
+
+@given(
+    st.sampled_from(["RNN", "GRU", "LSTM"]),
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.integers(1, 3),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 3),
+)
+def test_recurrent_params(mode, input_size, hidden, layers, bias, bidirectional, proj):
+    proj = proj if mode == "LSTM" and proj < hidden else 0
+    kwargs = {"proj_size": proj} if mode == "LSTM" else {}
+    module = getattr(nn, mode)(input_size, hidden, layers, bias=bias, bidirectional=bidirectional, **kwargs)
+    expected = sum(p.numel() for p in module.parameters())
+    assert formulas.recurrent_params(mode, input_size, hidden, layers, bias, bidirectional, proj) == expected
+
+
+@given(
+    st.integers(1, 4).map(lambda h: h * 2),
+    st.sampled_from([None, 3]),
+    st.sampled_from([None, 5]),
+    st.booleans(),
+)
+def test_attention_params(embed_dim, kdim, vdim, bias):
+    module = nn.MultiheadAttention(embed_dim, 2, bias=bias, kdim=kdim, vdim=vdim)
+    assert formulas.attention_params(embed_dim, kdim, vdim, bias) == sum(
+        p.numel() for p in module.parameters()
+    )
+
+
+@given(st.integers(1, 50), st.integers(1, 16), st.integers(1, 32), st.booleans())
+def test_embedding_and_norm_params(num, dim, features, affine):
+    assert formulas.embedding_params(num, dim) == sum(p.numel() for p in nn.Embedding(num, dim).parameters())
+    for module in (nn.BatchNorm2d(features, affine=affine), nn.InstanceNorm1d(features, affine=affine)):
+        assert formulas.norm_params(features, affine) == sum(p.numel() for p in module.parameters())
