@@ -47,6 +47,7 @@ def test_conv_macs_equal_half_of_torch_flops(config):
     except RuntimeError:
         assume(False)  # kernel larger than the padded input: no output to count
     result = shapetrace.trace(nn.Sequential(layer), tuple(inputs.shape))
+    assert result.layers[0].check == "ok"  # the cross-check, over groups, dilations and 1d/2d/3d
     assert 2 * result.totals.macs == torch_flops(layer, inputs)
     assert result.totals.params == formulas.conv_params(cin, cout, kernel, groups, bias)
     assert result.totals.params == sum(p.numel() for p in layer.parameters())
@@ -60,10 +61,13 @@ def test_conv_transpose_macs_equal_half_of_torch_flops(config):
     inputs = torch.randn(batch, cin, *sizes)
     try:
         with torch.no_grad():
-            layer(inputs)
+            output = layer(inputs)
     except RuntimeError:
         assume(False)
+    # Some CPU paths return an empty output of size 0 where others refuse; shapetrace refuses it.
+    assume(output.numel() > 0)
     result = shapetrace.trace(nn.Sequential(layer), tuple(inputs.shape))
+    assert result.layers[0].check == "ok"
     assert 2 * result.totals.macs == torch_flops(layer, inputs)
 
 
