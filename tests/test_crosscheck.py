@@ -163,3 +163,11 @@ def test_alexnet_explain_is_golden(request, capsys, lang):
     conv = next(line for line in text.splitlines() if line.lstrip().startswith("net.0 "))
     assert "⌊(224 + 2·1 − 1·(11−1) − 1)/4⌋ + 1 = 54" in conv
     assert ("d2l: " if lang == "en" else "教材写法: ") + "h' = w' = ⌊(224 − 11 + 2 + 4)/4⌋ = 54" in conv
+
+
+def test_a_mismatch_is_explained_in_chinese_too():
+    trace = shapetrace.trace(nn.Sequential(CroppingConv(3, 4, 3, padding=1)), (1, 3, 8, 8))
+    text = trace.to_table(lang="zh")
+    assert "[1, 4, 7, 7]  不符, 应为 [1, 4, 8, 8]" in text
+    assert "不符 0: CroppingConv 重写了 Conv2d.forward" in text
+    assert "公式交叉验证: 0 项一致, 1 项不符, 0 项未验证" in text

@@ -46,6 +46,15 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{actual}  不符, 应为 {expected}",
     },
     "mismatch_note": {"en": "MISMATCH {name}: {note}", "zh": "不符 {name}: {note}"},
+    "overrides": {
+        "en": "{type} overrides {base}.forward, and its output differs from {base}'s formulas",
+        "zh": "{type} 重写了 {base}.forward, 其输出与 {base} 的公式不符",
+    },
+    "differs": {"en": "the output differs from the formulas", "zh": "输出与公式不符"},
+    "refused": {
+        "en": "PyTorch ran this call, yet the formulas refuse it",
+        "zh": "PyTorch 执行了此调用, 但公式判定其不可行",
+    },
     "reused": {
         "en": "*N: the N-th call of a module used more than once; its parameters count once in the totals.",
         "zh": "*N: 被多次调用的模块的第 N 次调用; 其参数在总数中只计一次。",

@@ -53,6 +53,16 @@ def _output(layer: LayerRecord, failing: str | None, lang: str) -> str:
     return actual
 
 
+def note_text(layer: LayerRecord, lang: str = "en") -> str:
+    """Why a check is a mismatch, in `lang` (the record's note is English)."""
+    if lang == "en" or layer.note is None:
+        return layer.note or ""
+    if layer.custom_forward and "overrides" in layer.note:
+        return say("overrides", lang, type=layer.type, base=layer.base_type)
+    key = "refused" if "refuse" in layer.note else "differs"
+    return say(key, lang) + (f" ({layer.formula})" if key == "refused" else "")
+
+
 def derivation_text(layer: LayerRecord, lang: str = "en") -> str:
     """The formula, and the textbook's form where it differs, in `lang`."""
     if layer.formula is None:
@@ -113,7 +123,7 @@ def footer_lines(trace: Trace, wrap: bool = True, lang: str = "en") -> list[str]
         lines.append(say("checks", lang, **trace.checks))
     for layer in trace.layers:
         if layer.check == "mismatch":
-            lines.append(say("mismatch_note", lang, name=layer.name, note=layer.note))
+            lines.append(say("mismatch_note", lang, name=layer.name, note=note_text(layer, lang)))
     if any(layer.reused for layer in trace.layers):
         lines.append(say("reused", lang))
     return lines
