@@ -113,6 +113,7 @@ class LayerRecord:
     note: str | None = None  # why a check is a mismatch, or why a call cannot work
     base_type: str = ""  # the torch.nn class whose shape rule applies ("Conv2d" for a Conv2d subclass)
     custom_forward: bool = False  # the class overrides its base's forward
+    parameters: tuple[str, ...] = ()  # forward's parameter names, to bind positional inputs by name
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:

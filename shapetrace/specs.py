@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -9,7 +10,15 @@ from shapetrace import formulas
 from shapetrace._torch import nn, torch
 from shapetrace.records import Shape
 
-__all__ = ["attributes_of", "macs_of", "mac_rule", "count_params", "subtree_param_counts", "base_type_of"]
+__all__ = [
+    "attributes_of",
+    "macs_of",
+    "mac_rule",
+    "count_params",
+    "subtree_param_counts",
+    "base_type_of",
+    "forward_parameters",
+]
 
 # Constructor arguments that shape arithmetic and the table need; read when a module has them.
 _ATTRIBUTE_NAMES = (
@@ -28,6 +37,9 @@ _ATTRIBUTE_NAMES = (
     "return_indices",
     "norm_type",
     "output_size",
+    "include_last_offset",
+    "kdim",
+    "vdim",
     "in_features",
     "out_features",
     "in1_features",
@@ -98,11 +110,35 @@ def attributes_of(module: nn.Module) -> tuple[tuple[str, Any], ...]:
 
 
 def base_type_of(module_type: type) -> tuple[str, bool]:
-    """(name of the nearest torch.nn class in the MRO, whether `module_type` overrides its forward)."""
+    """(name of the nearest torch.nn layer class in the MRO, whether `module_type` overrides its forward).
+
+    Classes built by torch.nn.utils (the Parametrized* wrappers of weight_norm and friends) are
+    skipped, so a parametrized Conv2d is still checked as a Conv2d; "" for user-defined containers.
+    """
     for cls in module_type.__mro__:
-        if cls.__module__.startswith("torch.nn.") and cls is not nn.Module:
+        if cls.__module__.startswith("torch.nn.modules.") and cls is not nn.Module:
             return cls.__name__, module_type.forward is not cls.forward
     return "", False
+
+
+_SIGNATURES: dict[type, tuple[str, ...]] = {}
+
+
+def forward_parameters(module_type: type) -> tuple[str, ...]:
+    """The names of forward's parameters, in order (self, *args and **kwargs left out)."""
+    names = _SIGNATURES.get(module_type)
+    if names is None:
+        try:
+            parameters = inspect.signature(module_type.forward).parameters.values()
+            names = tuple(
+                p.name
+                for p in parameters
+                if p.name != "self" and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            )
+        except (TypeError, ValueError):  # builtins, TorchScript
+            names = ()
+        _SIGNATURES[module_type] = names
+    return names
 
 
 def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:

@@ -232,6 +232,12 @@ def trace(
     output: Any = None
     with gc_paused(), preserved(named_modules, device, warn=not lazy):
         args, kwargs = _arguments(input_size, input_data, dtypes, device)  # random: RNG restored
+        for _, module in named_modules:
+            # With hooks attached, encoder layers leave their fast path, and the slow path cannot take
+            # the nested tensors TransformerEncoder builds from a padding mask: keep them padded
+            # (same shapes). The attribute is restored with the rest of the module's state.
+            if isinstance(module, nn.TransformerEncoder) and getattr(module, "use_nested_tensor", False):
+                module.use_nested_tensor = False
         try:
             for _, module in named_modules:
                 handles.append(module.register_forward_pre_hook(recorder.before, with_kwargs=True))
@@ -341,6 +347,7 @@ def _layer_records(
                 attributes=attributes[key],
                 base_type=base_type,
                 custom_forward=custom_forward,
+                parameters=specs.forward_parameters(type(module)),
             )
         )
     return tuple(records), positions

@@ -134,6 +134,9 @@ def test_every_rule_checks_ok_against_pytorch(model, inputs, dtype):
     ]
     assert all(layer.check == "ok" for layer in trace.layers if layer.is_leaf), details
     assert trace.checks["mismatch"] == 0, details
+    wrapped = [layer for layer in trace.layers if layer.name == "layer"]
+    if wrapped and wrapped[0].base_type in rules.RULES:  # the rule of the module under test itself
+        assert wrapped[0].check == "ok", details
 
 
 def test_embedding_bag_with_offsets():
@@ -161,3 +164,117 @@ def test_the_registry_covers_the_issue_list():
         "TransformerDecoderLayer", "ReLU", "BatchNorm2d", "LayerNorm", "Dropout", "Identity", "Softmax",
     ]  # fmt: skip
     assert [name for name in required if name not in rules.RULES] == []
+
+
+def _checks(model: nn.Module, inputs=None, **keywords) -> dict[str, str]:
+    trace = shapetrace.trace(model.eval(), inputs, **keywords)
+    return {layer.name: layer.check for layer in trace.layers}
+
+
+def test_user_classes_named_like_torch_layers_are_not_checked_by_torch_rules():
+    class Flatten(nn.Module):
+        def forward(self, x):
+            return x.view(x.size(0), -1)
+
+    class ReLU(nn.Module):
+        def forward(self, x):
+            return x[:, :1]
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), Flatten(), ReLU(), nn.Linear(1, 3))
+    assert _checks(model, (1, 1, 5, 5)) == {"0": "ok", "1": "unchecked", "2": "unchecked", "3": "ok"}
+
+
+def test_parametrized_layers_keep_their_rule_and_a_parametrized_liar_is_caught():
+    from torch.nn.utils.parametrizations import weight_norm
+
+    class CroppingConv(nn.Conv2d):
+        def forward(self, x):
+            return super().forward(x)[..., :-1, :-1]
+
+    honest = nn.Sequential(weight_norm(nn.Conv2d(1, 2, 3, padding=1)), weight_norm(nn.Linear(5, 2)))
+    assert _checks(honest, (1, 1, 5, 5))["0"] == "ok" and _checks(honest, (1, 1, 5, 5))["1"] == "ok"
+    assert (
+        _checks(nn.Sequential(weight_norm(CroppingConv(1, 2, 3, padding=1))), (1, 1, 5, 5))["0"] == "mismatch"
+    )
+
+
+def test_inputs_are_bound_by_name_whatever_the_keyword_order():
+    attention = nn.MultiheadAttention(8, 2)
+    q, k = torch.randn(3, 2, 8), torch.randn(5, 2, 8)
+    for how in (
+        lambda m: m(key=k, value=k, query=q),
+        lambda m: m(q, k, k, None, False),  # need_weights=False, by position
+    ):
+        checks = _checks(Call(attention, lambda m, _, how=how: how(m)), input_data=(q,))
+        assert checks["layer"] == "ok"
+    decoder = nn.TransformerDecoderLayer(8, 2, 16)
+    memory, target = torch.randn(5, 2, 8), torch.randn(4, 2, 8)
+    checks = _checks(Call(decoder, lambda m, _: m(memory=memory, tgt=target)), input_data=(target,))
+    assert checks["layer"] == "ok"
+
+
+def test_embedding_bag_with_the_last_offset_included():
+    bag = nn.EmbeddingBag(10, 4, include_last_offset=True)
+    checks = _checks(
+        Call(bag, lambda m, tokens, offsets: m(tokens, offsets)),
+        None,
+        input_data=(torch.tensor([1, 2, 3, 4, 5]), torch.tensor([0, 2, 5])),
+    )
+    assert checks["layer"] == "ok"
+
+
+def test_packed_sequences_are_unchecked_not_mismatched():
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    lstm = nn.LSTM(3, 4, batch_first=True)
+    model = Call(lstm, lambda m, x: m(pack_padded_sequence(x, [4, 2], batch_first=True)))
+    trace = shapetrace.trace(model, (2, 4, 3))
+    layer = next(layer for layer in trace.layers if layer.name == "layer")
+    assert layer.check == "unchecked" and "PackedSequence" in layer.note and trace.ok
+
+
+def test_a_transformer_encoder_with_a_padding_mask_traces():
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2).eval()
+    mask = torch.tensor([[False] * 5, [False] * 3 + [True] * 2])
+    model = Call(encoder, lambda m, x: m(x, src_key_padding_mask=mask))
+    trace = shapetrace.trace(model, (2, 5, 8))
+    assert trace.output_shapes == ((2, 5, 8),)
+    assert encoder.use_nested_tensor  # restored
+    assert next(layer for layer in trace.layers if layer.name == "layer").check == "ok"
+
+
+def test_edge_refusals_and_acceptances_match_pytorch():
+    assert _checks(plain(nn.ConstantPad1d((-2, -3), 0.0)), (1, 1, 5))["layer"] == "ok"  # width 0
+    up = nn.ConvTranspose1d(1, 1, 2, stride=2, padding=1)
+    assert _checks(Call(up, lambda m, x: m(x, output_size=[1])), (1, 1, 1))["layer"] == "ok"
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(plain(nn.LPPool3d(2, 3, 2, ceil_mode=True)), (1, 1, 2, 4, 4))
+    assert "smaller than the kernel" in info.value.trace.layers[-1].formula
+
+
+def test_ceil_mode_derivation_shows_the_dropped_window():
+    trace = shapetrace.trace(plain(nn.MaxPool1d(2, 2, 1, ceil_mode=True)), (1, 1, 5))
+    layer = trace.layers[-1]
+    assert layer.check == "ok" and layer.output_shapes == ((1, 1, 3),)
+    assert (
+        layer.formula
+        == "l' = ⌈(5 + 2·1 − 1·(2−1) − 1)/2⌉ + 1 = 4, but the last window would start at (4−1)·2 ≥ 5 + 1: 3"
+    )
+
+
+def test_folded_mismatches_still_show_in_the_table():
+    class CroppingConv(nn.Conv2d):
+        def forward(self, x):
+            return super().forward(x)[..., :-1, :-1]
+
+    model = nn.Sequential(nn.Sequential(CroppingConv(1, 2, 3, padding=1)), nn.ReLU())
+    text = shapetrace.trace(model, (1, 1, 5, 5)).to_table(depth=1)
+    row = next(line for line in text.splitlines() if line.startswith("0 "))
+    assert "(MISMATCH inside)" in row
+
+
+def test_chinese_formula_words_translate_whole_phrases():
+    from shapetrace.render.i18n import translate_formula
+
+    assert translate_formula("same shape as tgt", "zh") == "与 tgt 形状相同"
+    assert translate_formula("same shape", "zh") == "形状不变"

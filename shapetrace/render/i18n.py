@@ -45,6 +45,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "{actual}  MISMATCH, expected {expected}",
         "zh": "{actual}  不符, 应为 {expected}",
     },
+    "mismatch_inside": {"en": "{actual}  (MISMATCH inside)", "zh": "{actual}  (内部有不符)"},
     "mismatch_note": {"en": "MISMATCH {name}: {note}", "zh": "不符 {name}: {note}"},
     "overrides": {
         "en": "{type} overrides {base}.forward, and its output differs from {base}'s formulas",
@@ -89,6 +90,6 @@ def translate_formula(formula: str, lang: str) -> str:
     """A formula's few words in `lang`; the arithmetic stays as it is."""
     if lang == "en":
         return formula
-    for english, translated in _FORMULA_WORDS.items():
-        formula = formula.replace(english, translated)
+    for english in sorted(_FORMULA_WORDS, key=len, reverse=True):  # longer phrases first
+        formula = formula.replace(english, _FORMULA_WORDS[english])
     return formula

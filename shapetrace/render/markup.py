@@ -15,7 +15,7 @@ __all__ = ["render_markdown", "render_html"]
 
 def _rows(trace: Trace, depth: int | None, lang: str, explain: bool) -> list[tuple[str, ...]]:
     failing = trace.error.layer if trace.error is not None else None
-    return table_rows(visible_layers(trace, depth), failing, lang, explain)
+    return table_rows(visible_layers(trace, depth), failing, lang, explain, trace.layers)
 
 
 def _notes(trace: Trace, lang: str) -> list[str]:

@@ -43,14 +43,30 @@ def _layer_name(layer: LayerRecord) -> str:
     return name
 
 
-def _output(layer: LayerRecord, failing: str | None, lang: str) -> str:
+def _output(layer: LayerRecord, failing: str | None, lang: str, hides_mismatch: bool) -> str:
     if layer.failed:
         return say("failed_here" if layer.name == failing else "failed_inside", lang)
     actual = format_value(layer.outputs)
     if layer.check == "mismatch":
         expected = format_shapes(layer.expected_shapes) if layer.expected_shapes else "-"
         return say("mismatch_row", lang, actual=actual, expected=expected)
+    if hides_mismatch:
+        return say("mismatch_inside", lang, actual=actual)
     return actual
+
+
+def _holding_mismatches(layers: list[LayerRecord], every: tuple[LayerRecord, ...]) -> set[int]:
+    """Indexes of shown layers with a mismatch folded away beneath them (--depth)."""
+    shown = {layer.index for layer in layers}
+    holders: set[int] = set()
+    for layer in every:
+        if layer.check == "mismatch" and layer.index not in shown:
+            parent = layer.parent
+            while parent is not None and parent not in shown:
+                parent = every[parent].parent
+            if parent is not None:
+                holders.add(parent)
+    return holders
 
 
 def note_text(layer: LayerRecord, lang: str = "en") -> str:
@@ -74,16 +90,22 @@ def derivation_text(layer: LayerRecord, lang: str = "en") -> str:
 
 
 def table_rows(
-    layers: list[LayerRecord], failing: str | None = None, lang: str = "en", explain: bool = False
+    layers: list[LayerRecord],
+    failing: str | None = None,
+    lang: str = "en",
+    explain: bool = False,
+    every: tuple[LayerRecord, ...] = (),
 ) -> list[tuple[str, ...]]:
-    """The table's rows, as strings, for these layers; `failing` names the module that raised."""
+    """The table's rows, as strings, for these layers; `failing` names the module that raised,
+    `every` is the whole trace, to mark containers that hide a mismatch."""
+    holders = _holding_mismatches(layers, every)
     rows = []
     for layer in layers:
         row = (
             _layer_name(layer),
             layer.type,
             brief_config(layer),
-            _output(layer, failing, lang),
+            _output(layer, failing, lang, layer.index in holders),
             format_count(layer.params) if layer.params else "-",
             format_count(layer.macs) if layer.macs else "-",
         )
@@ -141,7 +163,7 @@ def render_table(trace: Trace, depth: int | None = None, explain: bool = False, 
     """The whole table as text: a title, the rows, the footer, and the error if forward failed."""
     failing = trace.error.layer if trace.error is not None else None
     body = tabulate(
-        table_rows(visible_layers(trace, depth), failing, lang, explain),
+        table_rows(visible_layers(trace, depth), failing, lang, explain, trace.layers),
         headers=headers(lang, explain),
         colalign=_ALIGN[: 7 if explain else 6],
         tablefmt="simple",

@@ -12,7 +12,7 @@ from typing import Any
 
 from shapetrace.records import Shape
 
-__all__ = ["Derivation", "RULES", "rule", "derive", "with_arguments"]
+__all__ = ["Derivation", "RULES", "rule", "derive", "with_arguments", "NotCheckable"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def derive(
 ) -> Derivation | None:
     """The rule's derivation for this call; None where no rule exists.
 
-    `arguments` are the call's non-tensor arguments: keywords by name, positional ones under
-    "positional". Raises ValueError where the formulas say the call cannot work.
+    `input_shapes` are in forward's parameter order; `arguments` are the call's non-tensor
+    arguments by name. Raises ValueError where the formulas say the call cannot work, NotCheckable
+    where the rule cannot tell.
     """
     function = RULES.get(type_name)
     if function is None or not input_shapes:
@@ -59,6 +60,10 @@ def derive(
     if getattr(function, "takes_arguments", False):
         return function(attributes, input_shapes, arguments or {})
     return function(attributes, input_shapes)
+
+
+class NotCheckable(Exception):
+    """Raised by a rule for a call whose shapes it cannot derive (a PackedSequence input, say)."""
 
 
 def with_arguments(function: Rule) -> Rule:

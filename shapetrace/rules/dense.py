@@ -47,6 +47,8 @@ def _flatten(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
     rank = len(shape)
     start, end = _dim(attrs["start_dim"], rank), _dim(attrs["end_dim"], rank)
     if rank == 0:
+        if attrs["start_dim"] not in (0, -1) or attrs["end_dim"] not in (0, -1):
+            raise ValueError(f"Flatten dims {attrs['start_dim']}..{attrs['end_dim']} do not fit a 0-d input")
         return Derivation(((1,),), "a scalar becomes [1]")
     if not 0 <= start <= end < rank:
         raise ValueError(f"Flatten dims {attrs['start_dim']}..{attrs['end_dim']} do not fit a {rank}-d input")
@@ -63,6 +65,8 @@ def _unflatten(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
     parts = tuple(attrs["unflattened_size"])
     known = formulas.numel(part for part in parts if part != -1)
     if -1 in parts:
+        if known == 0:
+            raise ValueError(f"Unflatten cannot infer -1 next to a size 0 in {list(parts)}")
         parts = tuple(shape[dim] // known if part == -1 else part for part in parts)
     if formulas.numel(parts) != shape[dim]:
         raise ValueError(f"Unflatten: {'·'.join(map(str, parts))} ≠ {shape[dim]}")

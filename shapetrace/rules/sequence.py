@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shapetrace.records import Shape
-from shapetrace.rules import Derivation, rule, with_arguments
+from shapetrace.rules import Derivation, NotCheckable, rule, with_arguments
 
 
 @rule("RNN", "LSTM", "GRU")
@@ -14,8 +14,8 @@ from shapetrace.rules import Derivation, rule, with_arguments
 def _recurrent(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
     """output (L, N, D·H_out) or batch-first (N, L, D·H_out); h_n (D·layers, N, H_out); LSTM's c_n
     (D·layers, N, hidden); unbatched inputs drop N. H_out is proj_size where it is set."""
-    if any(isinstance(value, dict) for value in arguments.get("positional", ())):
-        raise ValueError("a PackedSequence input: its shapes depend on the lengths, not checked")
+    if isinstance(arguments.get("input"), dict):
+        raise NotCheckable("not checked: a PackedSequence input, whose shapes depend on the lengths")
     shape = inputs[0]
     if len(shape) not in (2, 3):
         raise ValueError(f"{attrs['mode']} expects a 3-d (or 2-d unbatched) input, got {list(shape)}")

@@ -99,13 +99,17 @@ def _pool(dims: int, average: bool, power: bool = False) -> Rule:
         ceil_mode = bool(attrs.get("ceil_mode", False))
         sizes, lines, books = [], [], []
         for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation, strict=True):
-            if average or power:
-                result = formulas.avg_pool_out(n, k, s, p, ceil_mode, kernel_must_fit=dims == 3 and not power)
+            if average or power:  # lp_pool3d runs avg_pool3d, which needs the kernel to fit too
+                result = formulas.avg_pool_out(n, k, s, p, ceil_mode, kernel_must_fit=dims == 3)
             else:
                 result = formulas.pool_out(n, k, s, p, d, ceil_mode)
             sizes.append(result)
             if ceil_mode:
-                lines.append(f"⌈({n} + 2·{p} − {d}·({k}−1) − 1)/{s}⌉ + 1 = {result}")
+                rounded_up = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
+                line = f"⌈({n} + 2·{p} − {d}·({k}−1) − 1)/{s}⌉ + 1 = {rounded_up}"
+                if rounded_up != result:  # PyTorch drops a last window that starts in the right padding
+                    line += f", but the last window would start at ({rounded_up}−1)·{s} ≥ {n} + {p}: {result}"
+                lines.append(line)
             else:
                 lines.append(_conv_line(n, k, s, p, d, result))
             books.append(_textbook_line(n, k, s, 2 * p, d, result))
@@ -141,11 +145,7 @@ for _dims in (1, 2, 3):
 def _output_size_argument(arguments: Mapping[str, Any], dims: int) -> tuple[int, ...] | None:
     """An `output_size` given to forward (ConvTranspose, MaxUnpool), by keyword or position."""
     given = arguments.get("output_size")
-    if given is None:
-        given = next((value for value in arguments.get("positional", ()) if isinstance(value, tuple)), None)
-    if given is None:
-        return None
-    return tuple(given)[-dims:]
+    return None if given is None else tuple(given)[-dims:]
 
 
 @rule("ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
@@ -165,7 +165,7 @@ def _conv_transpose(
         zip(spatial, kernel, stride, padding, output_padding, dilation, strict=True)
     ):
         if requested is not None:  # forward(x, output_size=...) picks output_padding in [0, stride)
-            smallest = formulas.conv_transpose_out(n, k, s, p, 0, d)
+            smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
             if not smallest <= requested[axis] < smallest + s:
                 raise ValueError(f"output_size {requested[axis]} is outside [{smallest}, {smallest + s - 1}]")
             sizes.append(requested[axis])
@@ -213,6 +213,8 @@ def _upsample(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
     if attrs.get("size") is not None:
         sizes = _per_dim(attrs["size"], dims)
         lines = [f"size {size}" for size in sizes]
+        if any(size < 1 for size in sizes):
+            raise ValueError(f"Upsample to a size below 1: {list(sizes)}")
     else:
         factors = _per_dim(attrs["scale_factor"], dims)
         sizes = tuple(int(n * float(f)) for n, f in zip(spatial, factors, strict=True))
@@ -261,8 +263,8 @@ def _pad(kind: str, dims: int) -> Rule:
             if kind == "CircularPad" and (before > size or after > size):
                 raise ValueError(f"circular padding ({before}, {after}) must be at most the size {size}")
             shape[index] = size + before + after
-            if shape[index] < 1:
-                raise ValueError(f"padding ({before}, {after}) leaves no element of {size}")
+            if shape[index] < 0:
+                raise ValueError(f"padding ({before}, {after}) removes more than the {size} elements")
             lines.append(f"{size} + {before} + {after} = {shape[index]}")
         return Derivation((tuple(shape),), "; ".join(reversed(lines)))
 
