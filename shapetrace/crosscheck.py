@@ -28,42 +28,75 @@ def _bound(layer: LayerRecord) -> tuple[tuple[Shape, ...], dict[str, Any]]:
     return shapes, arguments
 
 
-def check_layer(layer: LayerRecord) -> LayerRecord:
-    """The layer with `expected_shapes`, `check`, `formula`, `textbook` and `note` filled in."""
+def _derive(layer: LayerRecord) -> rules.Derivation | dict[str, Any] | None:
+    """The rule's derivation, or the fields to set where the rule refuses or cannot tell."""
     rule_type = layer.base_type  # "" for user-defined classes: no rule
     shapes, arguments = _bound(layer)
     try:
-        derivation = rules.derive(rule_type, dict(layer.attributes), shapes, arguments)
+        return rules.derive(rule_type, dict(layer.attributes), shapes, arguments)
     except rules.NotCheckable as reason:
-        return replace(layer, note=str(reason))
+        return {"note": str(reason)}
     except ValueError as refusal:  # the formulas say this call cannot work
         if layer.failed:
-            return replace(layer, formula=str(refusal), note="the formulas explain the failure")
-        return replace(
-            layer,
-            check="mismatch",
-            formula=str(refusal),
-            note="PyTorch ran this call, yet the formulas refuse it",
-        )
+            return {"formula": str(refusal), "note": "the formulas explain the failure"}
+        return {
+            "check": "mismatch",
+            "formula": str(refusal),
+            "note": "PyTorch ran this call, yet the formulas refuse it",
+        }
     except Exception as bug:  # a rule that cannot handle this call: say so rather than fail the trace
-        return replace(layer, note=f"not checked: the {rule_type} rule failed ({type(bug).__name__}: {bug})")
-    if derivation is None:
-        return layer
-    derived = replace(
-        layer, expected_shapes=derivation.shapes, formula=derivation.formula, textbook=derivation.textbook
-    )
+        return {"note": f"not checked: the {rule_type} rule failed ({type(bug).__name__}: {bug})"}
+
+
+def _fields(layer: LayerRecord, outcome: rules.Derivation | dict[str, Any] | None) -> dict[str, Any]:
+    if outcome is None or isinstance(outcome, dict):
+        return outcome or {}
+    fields: dict[str, Any] = {
+        "expected_shapes": outcome.shapes,
+        "formula": outcome.formula,
+        "textbook": outcome.textbook,
+    }
     if layer.failed:
-        return derived
-    if derivation.shapes == layer.output_shapes:
-        return replace(derived, check="ok")
+        return fields
+    if outcome.shapes == layer.output_shapes:
+        return {**fields, "check": "ok"}
     note = "the output differs from the formulas"
     if layer.custom_forward:
-        note = (
-            f"{layer.type} overrides {rule_type}.forward, and its output differs from {rule_type}'s formulas"
-        )
-    return replace(derived, check="mismatch", note=note)
+        base = layer.base_type
+        note = f"{layer.type} overrides {base}.forward, and its output differs from {base}'s formulas"
+    return {**fields, "check": "mismatch", "note": note}
+
+
+def check_layer(layer: LayerRecord) -> LayerRecord:
+    """The layer with `expected_shapes`, `check`, `formula`, `textbook` and `note` filled in."""
+    fields = _fields(layer, _derive(layer))
+    return replace(layer, **fields) if fields else layer
 
 
 def check(trace: Trace) -> Trace:
-    """The trace with every layer cross-checked against the analytic calculator."""
-    return replace(trace, layers=tuple(check_layer(layer) for layer in trace.layers))
+    """The trace with every layer cross-checked against the analytic calculator.
+
+    Equal calls (same rule, attributes, inputs and outputs, as in a deep stack of identical
+    blocks) share one derivation."""
+    memo: dict[tuple, dict[str, Any]] = {}
+    layers = []
+    for layer in trace.layers:
+        key = (
+            layer.base_type,
+            layer.attributes,
+            layer.inputs,
+            layer.outputs,
+            layer.failed,
+            layer.custom_forward,
+            layer.type,
+        )
+        try:
+            fields = memo.get(key)
+        except TypeError:  # an unhashable attribute: no sharing
+            key, fields = None, None
+        if fields is None:
+            fields = _fields(layer, _derive(layer))
+            if key is not None:
+                memo[key] = fields
+        layers.append(replace(layer, **fields) if fields else layer)
+    return replace(trace, layers=tuple(layers))

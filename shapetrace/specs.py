@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -121,24 +122,19 @@ def base_type_of(module_type: type) -> tuple[str, bool]:
     return "", False
 
 
-_SIGNATURES: dict[type, tuple[str, ...]] = {}
-
-
+@functools.cache
 def forward_parameters(module_type: type) -> tuple[str, ...]:
     """The names of forward's parameters, in order (self, *args and **kwargs left out)."""
-    names = _SIGNATURES.get(module_type)
-    if names is None:
-        try:
-            parameters = inspect.signature(module_type.forward).parameters.values()
-            names = tuple(
-                p.name
-                for p in parameters
-                if p.name != "self" and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-            )
-        except (TypeError, ValueError):  # builtins, TorchScript
-            names = ()
-        _SIGNATURES[module_type] = names
-    return names
+    try:
+        parameters = inspect.signature(module_type.forward).parameters.values()
+    except (TypeError, ValueError):  # builtins, TorchScript
+        return ()
+    named = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+    return tuple(p.name for p in parameters if p.name != "self" and p.kind in named)
 
 
 def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:
