@@ -13,6 +13,7 @@ from torch.nn.modules.lazy import LazyModuleMixin
 
 from shapetrace import crosscheck, specs
 from shapetrace._torch import nn, torch
+from shapetrace.diagnose import diagnose
 from shapetrace.errors import ShapeError, UsageError
 from shapetrace.records import (
     ErrorInfo,
@@ -252,6 +253,8 @@ def trace(
         # Freeze before the restore: names and totals as the forward pass left the model.
         inputs = _describe_arguments(args, kwargs)
         result = crosscheck.check(_freeze(model, recorder, inputs, output, failure, device, model_name))
+        if failure is not None:
+            result = diagnose(result)
     if failure is not None:
         error = result.error
         raise ShapeError(

@@ -19,9 +19,10 @@ ALLOWED = {
     "render": ({"records", "render"}, {"tabulate"}),
     "specs": ({"formulas", "_torch", "records"}, {"torch"}),
     "restore": ({"_torch"}, {"torch"}),
-    "tracer": ({"specs", "_torch", "errors", "records", "restore", "crosscheck"}, {"torch"}),
+    "tracer": ({"specs", "_torch", "errors", "records", "restore", "crosscheck", "diagnose"}, {"torch"}),
     "rules": ({"formulas", "records"}, set()),
     "crosscheck": ({"rules", "records"}, set()),
+    "diagnose": ({"records"}, set()),
 }
 
 

@@ -1,0 +1,93 @@
+"""Diagnosis of a failed forward pass: the numbers, the chain of shapes and the fix, in the user's terms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from torch import nn
+
+import shapetrace
+from shapetrace import zoo
+from shapetrace.cli import main
+
+
+def _error(model: nn.Module, shape: tuple[int, ...]) -> shapetrace.ShapeError:
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(model, shape)
+    return info.value
+
+
+def test_alexnet_at_227_names_the_linear_the_flatten_and_the_numbers():
+    error = _error(zoo.build("alexnet"), (1, 1, 227, 227))
+    assert error.layer == "net.14"
+    assert "expects 6,400 input features but receives 9,216" in error.hint
+    assert "net.13 (Flatten) turned [1, 256, 6, 6] into 256·6·6 = 9,216" in error.hint
+    assert "set in_features=9216" in error.hint
+    assert "5×5 feature map before net.13 (256·5·5 = 6,400)" in error.hint
+
+
+def test_lenet_at_32():
+    error = _error(zoo.build("lenet"), (1, 1, 32, 32))
+    assert error.layer == "net.7"
+    assert "expects 400 input features but receives 576" in error.hint
+    assert "16·6·6 = 576" in error.hint and "16·5·5 = 400" in error.hint
+
+
+def test_vgg11_at_32_reaches_the_linear_with_a_1x1_map():
+    error = _error(zoo.build("vgg11", "meta"), (1, 1, 32, 32))
+    assert error.layer == "6"
+    assert "expects 25,088 input features but receives 512" in error.hint
+    assert "7×7 feature map before 5 (512·7·7 = 25,088)" in error.hint
+
+
+def test_vgg11_at_16_says_where_the_spatial_size_ran_out():
+    error = _error(zoo.build("vgg11", "meta"), (1, 1, 16, 16))
+    assert error.layer == "4.4"  # the fifth block's pool receives 1x1
+    assert "ran out at 4.4 (MaxPool2d): it receives 1×1" in error.hint
+    assert "input 16×16 → 0.2 8×8 → 1.2 4×4 → 2.4 2×2 → 3.4 1×1" in error.hint
+
+
+def test_a_kernel_larger_than_a_convolutions_input():
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2), nn.Conv2d(4, 4, 5))
+    error = _error(model, (1, 1, 8, 8))
+    assert error.layer == "2"
+    assert "ran out at 2 (Conv2d): it receives 3×3" in error.hint
+    assert "smaller than the kernel's span" in error.hint
+    assert "input 8×8 → 0 6×6 → 1 3×3" in error.hint
+
+
+def test_a_channel_mismatch_at_the_input_suggests_the_input():
+    error = _error(nn.Sequential(nn.Conv2d(3, 8, 3)), (1, 1, 16, 16))
+    assert error.hint == (
+        "0 (Conv2d) expects 3 channels but receives 1. "
+        "Fix: give an input with 3 channels (--input 1,3,16,16) or build it with in_channels=1."
+    )
+
+
+def test_a_channel_mismatch_between_layers():
+    error = _error(nn.Sequential(nn.Conv2d(1, 8, 3), nn.Conv2d(4, 8, 3)), (1, 1, 16, 16))
+    assert "1 (Conv2d) expects 4 channels but receives 8" in error.hint
+    assert "make the layer before it give 4 channels" in error.hint
+
+
+def test_other_failures_keep_pytorchs_message_and_the_received_shapes():
+    class Broken(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.fc(x).view(3, 7)
+
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(nn.Sequential(Broken()), (2, 4))
+    assert "shape '[3, 7]' is invalid" in str(info.value)
+
+
+def test_the_diagnosis_is_in_json_and_the_table(capsys):
+    assert main(["alexnet", "--input", "1,1,227,227", "--format", "json"]) == 1
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error["layer"] == "net.14" and "256·6·6 = 9,216" in error["hint"]
+    assert main(["alexnet", "--input", "1,1,227,227"]) == 1
+    assert "Hint: net.14 (Linear) expects 6,400 input features" in capsys.readouterr().out
