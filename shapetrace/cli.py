@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 1 when any layer's shapes disagree with the formulas"
     )
     parser.add_argument(
+        "--functional",
+        action="store_true",
+        help="also list the torch functions called inside forward (cat, +, flatten, F.relu, ...)",
+    )
+    parser.add_argument(
         "--train",
         action="store_true",
         help="trace in train mode (default: eval mode, as for inference)",
@@ -206,6 +211,7 @@ def _trace_one(spec: str, request: _Request, args: argparse.Namespace) -> Any:
             dtypes=[getattr(torch, dtype) for _, dtype in inputs],
             device=args.device,
             model_name=loaded.name,
+            functional=args.functional,
         )
     except ShapeError as exc:
         return exc.trace

@@ -113,6 +113,25 @@ def _channels_word(count: int) -> str:
     return f"{count} channel" if count == 1 else f"{count} channels"
 
 
+def _function(trace: Trace, layer: LayerRecord) -> str | None:
+    """A torch function (torch.cat, a residual +) whose inputs do not fit together."""
+    if not layer.type.startswith("function:") or not layer.formula:
+        return None
+    owner = trace.layers[layer.parent] if layer.parent is not None else None
+    where = f"{owner.name} ({owner.type})" if owner is not None else "the model's forward"
+    owner_inputs = owner.input_shapes if owner is not None else trace.input_shapes
+    sources = []
+    for shape in layer.input_shapes:
+        earlier = [e for e in trace.layers[: layer.index] if not e.failed and shape in e.output_shapes]
+        if earlier and (owner is None or earlier[-1].index > owner.index):
+            sources.append(f"{list(shape)} from {earlier[-1].name}")
+        elif shape in owner_inputs:
+            sources.append(f"{list(shape)}, the input of {where}")
+        else:
+            sources.append(str(list(shape)))
+    return f"{layer.type[len('function:') :]} in {where}: {layer.formula}. Its inputs: {'; '.join(sources)}."
+
+
 def diagnose(trace: Trace) -> Trace:
     """The trace with its error's hint replaced by a diagnosis where one applies."""
     error = trace.error
@@ -123,7 +142,7 @@ def diagnose(trace: Trace) -> Trace:
     )
     if failing is None:
         return trace
-    for explain in (_linear, _window, _channels):
+    for explain in (_linear, _window, _channels, _function):
         hint = explain(trace, failing)
         if hint:
             return replace(trace, error=replace(error, hint=hint))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import sys
@@ -15,6 +16,7 @@ from shapetrace import crosscheck, specs
 from shapetrace._torch import nn, torch
 from shapetrace.diagnose import diagnose
 from shapetrace.errors import ShapeError, UsageError
+from shapetrace.functional import SIGNATURES, FunctionCall, FunctionRecorder
 from shapetrace.records import (
     ErrorInfo,
     LayerRecord,
@@ -130,6 +132,24 @@ class _Recorder:
         else:
             self.calls[index][3] = self._value(output)
 
+    def add_function(
+        self, name: str, args: tuple, kwargs: dict[str, Any], output: Any, error: BaseException | None
+    ) -> None:
+        """A torch function call made directly in a forward: a row only when it returns tensors."""
+        outputs = None if error is not None else describe(output)
+        if outputs is not None and next(outputs.tensors(), None) is None:
+            return
+        self.calls.append(
+            [
+                FunctionCall(name),
+                self.stack[-1] if self.stack else None,
+                _describe_arguments(args, kwargs),
+                outputs,
+            ]
+        )
+        if error is not None:
+            self.raised.append((len(self.calls) - 1, error))
+
     def failing_call(self, failure: BaseException) -> int | None:
         """The first call that raised `failure` or an exception it was raised from."""
         chain = set()
@@ -216,10 +236,14 @@ def trace(
     dtypes: Any = None,
     device: str | torch.device | None = None,
     model_name: str | None = None,
+    functional: bool = False,
 ) -> Trace:
     """Run one forward pass with hooks on every module; return the frozen, cross-checked trace.
 
-    Raises ShapeError (carrying the partial trace) when the forward pass fails.
+    `functional=True` also records the torch functions called directly in forwards (torch.cat, +,
+    F.relu, ...). Raises ShapeError (carrying the partial trace) when the forward pass fails; when
+    the failure happens outside every leaf module, the pass is repeated with the functional view,
+    so that the failing function (a torch.cat, a residual +) can be named.
     """
     device = torch.device(device) if device is not None else _model_device(model)
     named_modules = list(model.named_modules())
@@ -243,7 +267,9 @@ def trace(
             for _, module in named_modules:
                 handles.append(module.register_forward_pre_hook(recorder.before, with_kwargs=True))
                 handles.append(module.register_forward_hook(recorder.after, always_call=True))
-            with torch.no_grad():
+            leaves = {id(m) for _, m in named_modules if all(c is None for c in m._modules.values())}
+            mode = FunctionRecorder(recorder, leaves) if functional else contextlib.nullcontext()
+            with torch.no_grad(), mode:
                 output = model(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # the model's own failure, reported as a ShapeError
             failure = exc
@@ -255,12 +281,28 @@ def trace(
         result = crosscheck.check(_freeze(model, recorder, inputs, output, failure, device, model_name))
         if failure is not None:
             result = diagnose(result)
+    if failure is not None and not functional and _failed_outside_leaves(result):
+        return trace(
+            model,
+            input_size,
+            input_data=input_data,
+            dtypes=dtypes,
+            device=device,
+            model_name=model_name,
+            functional=True,
+        )
     if failure is not None:
         error = result.error
         raise ShapeError(
             f"{error.layer}: {error.message}", trace=result, layer=error.layer, hint=error.hint
         ) from failure
     return result
+
+
+def _failed_outside_leaves(result: Trace) -> bool:
+    """Whether the failure happened in a container's or the root's own code, not in a leaf module."""
+    failing = [layer for layer in result.layers if layer.failed and layer.name == result.error.layer]
+    return not failing or not failing[-1].is_leaf
 
 
 def _freeze(
@@ -274,7 +316,10 @@ def _freeze(
 ) -> Trace:
     named_modules = list(model.named_modules())
     calls = recorder.calls
-    attributes = {id(call[0]): specs.attributes_of(call[0]) for call in calls}
+    attributes = {
+        id(call[0]): () if isinstance(call[0], FunctionCall) else specs.attributes_of(call[0])
+        for call in calls
+    }
     macs = _call_macs(calls, attributes)
     layers, positions = _layer_records(model, named_modules, calls, attributes, macs)
     error = None
@@ -325,6 +370,12 @@ def _layer_records(
     for index, (module, parent, inputs, outputs) in enumerate(calls):
         if module is model:
             continue
+        if isinstance(module, FunctionCall):
+            positions[index] = len(records)
+            records.append(
+                _function_record(module, len(records), parent, positions, records, inputs, outputs, model)
+            )
+            continue
         key = id(module)
         call_numbers[key] = call_numbers.get(key, 0) + 1
         positions[index] = len(records)
@@ -354,6 +405,37 @@ def _layer_records(
             )
         )
     return tuple(records), positions
+
+
+def _function_record(
+    call: FunctionCall,
+    index: int,
+    parent: int | None,
+    positions: dict[int, int],
+    records: list[LayerRecord],
+    inputs: ValueInfo,
+    outputs: ValueInfo | None,
+    model: nn.Module,
+) -> LayerRecord:
+    """A row for a torch function called in a forward: named after the module whose forward called it."""
+    owner = records[positions[parent]] if parent is not None and parent in positions else None
+    name = f"{owner.name}.{call.name}" if owner is not None else call.name
+    return LayerRecord(
+        index=index,
+        name=name,
+        type=f"function:{call.name}",
+        depth=owner.depth + 1 if owner is not None else 1,
+        is_leaf=True,
+        inputs=inputs,
+        outputs=outputs,
+        params=0,
+        trainable_params=0,
+        macs=0,
+        parent=owner.index if owner is not None else None,
+        call_number=1,
+        base_type=f"function:{call.name}",
+        parameters=SIGNATURES.get(call.name, ()),
+    )
 
 
 def _root_output_bytes(model: nn.Module, calls: list[list[Any]]) -> int:
@@ -388,7 +470,11 @@ def _totals(
         macs=macs,
         param_bytes=param_bytes,
         activation_bytes=extra_activation_bytes
-        + sum(layer.outputs.nbytes for layer in layers if layer.is_leaf and layer.outputs is not None),
+        + sum(
+            layer.outputs.nbytes
+            for layer in layers
+            if layer.is_leaf and layer.outputs is not None and not layer.type.startswith("function:")
+        ),
     )
 
 

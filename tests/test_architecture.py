@@ -19,7 +19,11 @@ ALLOWED = {
     "render": ({"records", "render"}, {"tabulate"}),
     "specs": ({"formulas", "_torch", "records"}, {"torch"}),
     "restore": ({"_torch"}, {"torch"}),
-    "tracer": ({"specs", "_torch", "errors", "records", "restore", "crosscheck", "diagnose"}, {"torch"}),
+    "tracer": (
+        {"specs", "_torch", "errors", "records", "restore", "crosscheck", "diagnose", "functional"},
+        {"torch"},
+    ),
+    "functional": (set(), {"torch"}),
     "rules": ({"formulas", "records"}, set()),
     "crosscheck": ({"rules", "records"}, set()),
     "diagnose": ({"records"}, set()),

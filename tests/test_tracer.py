@@ -100,8 +100,25 @@ def test_error_in_the_root_forward_itself_is_attributed_to_it():
 
     with pytest.raises(shapetrace.ShapeError) as info:
         trace(Root(), (2, 4))
-    assert info.value.layer == "Root.forward"
-    assert "fc" in info.value.hint
+    # the functional view (switched on after the failure) finds the failing call in Root.forward
+    failing = info.value.trace.layers[-1]
+    assert info.value.layer == "view" and failing.type == "function:view" and failing.failed
+    assert failing.input_shapes == ((2, 4),) and "[2, 4]" in info.value.hint
+
+
+def test_an_error_in_plain_python_code_is_attributed_to_the_forward():
+    class Root(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            self.fc(x)
+            raise KeyError("missing head")
+
+    with pytest.raises(shapetrace.ShapeError) as info:
+        trace(Root(), (2, 4))
+    assert info.value.layer == "Root.forward" and "fc returned" in info.value.hint
 
 
 def test_forward_that_reassigns_a_buffer_or_parameter_is_undone():

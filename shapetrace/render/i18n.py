@@ -77,6 +77,8 @@ _FORMULA_WORDS = {
     "a scalar becomes": "标量变为",
     "same shape as its first input (src or tgt)": "与第一个输入 (src 或 tgt) 形状相同",
     "same shape as tgt": "与 tgt 形状相同",
+    "broadcast": "广播",
+    " and ": " 与 ",
 }
 
 

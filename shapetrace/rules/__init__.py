@@ -72,6 +72,6 @@ def with_arguments(function: Rule) -> Rule:
     return function
 
 
-from shapetrace.rules import dense, sequence, spatial  # noqa: E402  (each registers its rules)
+from shapetrace.rules import dense, functions, sequence, spatial  # noqa: E402  (each registers its rules)
 
-__all__ += ["dense", "sequence", "spatial"]
+__all__ += ["dense", "functions", "sequence", "spatial"]

@@ -1,0 +1,77 @@
+"""The functional view: torch functions called directly in a forward (torch.cat, +, F.relu, flatten,
+...), recorded through torch.overrides.TorchFunctionMode, which is active only during the trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch.overrides import TorchFunctionMode
+
+__all__ = ["FunctionCall", "FunctionRecorder", "SIGNATURES"]
+
+# Calls that only ask about a tensor; they are never rows.
+_QUERIES = frozenset(
+    {
+        "__get__", "__set__", "size", "dim", "numel", "__len__", "__format__", "__repr__", "item",
+        "tolist", "__bool__", "__index__", "__int__", "__float__", "is_floating_point", "is_complex",
+        "element_size", "data_ptr", "stride", "is_contiguous", "__hash__", "__eq__", "__ne__",
+        "storage_offset", "__iter__", "unbind",
+    }
+)  # fmt: skip
+
+# Parameter names of common functions, so positional arguments reach the shape rules by name.
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "cat": ("tensors", "dim"),
+    "concat": ("tensors", "dim"),
+    "concatenate": ("tensors", "dim"),
+    "stack": ("tensors", "dim"),
+    "flatten": ("input", "start_dim", "end_dim"),
+    "add": ("input", "other", "alpha"),
+    "add_": ("input", "other", "alpha"),
+    "sub": ("input", "other", "alpha"),
+    "sub_": ("input", "other", "alpha"),
+    "mul": ("input", "other"),
+    "mul_": ("input", "other"),
+    "div": ("input", "other"),
+    "div_": ("input", "other"),
+}
+
+
+class FunctionCall:
+    """A torch function's place in the recorder's call list (where modules stand for module calls)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class FunctionRecorder(TorchFunctionMode):
+    """Record the torch functions a forward calls outside leaf modules, each as one call.
+
+    Functions that run inside a leaf module (Conv2d's F.conv2d) belong to that module's row, and
+    functions called by a recorded function are its own business: neither becomes a row."""
+
+    def __init__(self, recorder: Any, leaves: set[int]) -> None:
+        super().__init__()
+        self.recorder = recorder
+        self.leaves = leaves
+        self.busy = False
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        stack = self.recorder.stack
+        inside_leaf = bool(stack) and id(self.recorder.calls[stack[-1]][0]) in self.leaves
+        if self.busy or inside_leaf or name in _QUERIES or not name:
+            return func(*args, **kwargs)
+        self.busy = True
+        try:
+            output = func(*args, **kwargs)
+        except BaseException as error:
+            self.recorder.add_function(name, args, kwargs, None, error)
+            raise
+        finally:
+            self.busy = False
+        self.recorder.add_function(name, args, kwargs, output, None)
+        return output
