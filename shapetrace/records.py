@@ -12,6 +12,7 @@ __all__ = [
     "TensorInfo",
     "ValueInfo",
     "ReceptiveField",
+    "Source",
     "LayerRecord",
     "Totals",
     "ErrorInfo",
@@ -89,6 +90,15 @@ class ReceptiveField:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a call's input tensor came from: an output of an earlier layer, or a model input."""
+
+    layer: int | None = None  # index of the producing layer
+    output: int = 0  # which of its output tensors
+    input: int | None = None  # or: which model input
+
+
+@dataclass(frozen=True)
 class LayerRecord:
     """One call of one module, in call order."""
 
@@ -114,6 +124,7 @@ class LayerRecord:
     base_type: str = ""  # the torch.nn class whose shape rule applies ("Conv2d" for a Conv2d subclass)
     custom_forward: bool = False  # the class overrides its base's forward
     parameters: tuple[str, ...] = ()  # forward's parameter names, to bind positional inputs by name
+    sources: tuple[Source | None, ...] = ()  # per input tensor; None where unknown (a parameter, ...)
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:

@@ -14,13 +14,16 @@ from torch.nn.modules.lazy import LazyModuleMixin
 
 from shapetrace import crosscheck, specs
 from shapetrace._torch import nn, torch
+from shapetrace.dataflow import Dataflow
 from shapetrace.diagnose import diagnose
 from shapetrace.errors import ShapeError, UsageError
 from shapetrace.functional import SIGNATURES, FunctionCall, FunctionRecorder
+from shapetrace.receptive import receptive_fields
 from shapetrace.records import (
     ErrorInfo,
     LayerRecord,
     Shape,
+    Source,
     TensorInfo,
     Totals,
     Trace,
@@ -92,9 +95,12 @@ class _Recorder:
     stay None) even when the model catches the exception and goes on.
     """
 
-    def __init__(self) -> None:
-        self.calls: list[list[Any]] = []  # [module, parent index, inputs, outputs or None]
+    def __init__(self, leaves: set[int] | None = None) -> None:
+        # [module or FunctionCall, parent index, inputs, outputs or None, input edges]
+        self.calls: list[list[Any]] = []
         self.stack: list[int] = []
+        self.leaves = leaves or set()  # ids of leaf modules: they, and functions, make tensors
+        self.dataflow = Dataflow()
         self.raised: list[tuple[int, BaseException]] = []  # (call index, exception), in order
         self._active: list[BaseException | None] = []  # exception being handled when each call began
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
@@ -120,7 +126,8 @@ class _Recorder:
                 )
         else:
             inputs = _describe_arguments(args, kwargs)
-        self.calls.append([module, self.stack[-1] if self.stack else None, inputs, None])
+        edges = self.dataflow.edges(args, kwargs)
+        self.calls.append([module, self.stack[-1] if self.stack else None, inputs, None, edges])
         self.stack.append(len(self.calls) - 1)
         self._active.append(sys.exc_info()[1])
 
@@ -131,6 +138,8 @@ class _Recorder:
             self.raised.append((index, handling))
         else:
             self.calls[index][3] = self._value(output)
+            if id(module) in self.leaves:
+                self.dataflow.produce(index, output)
 
     def add_function(
         self, name: str, args: tuple, kwargs: dict[str, Any], output: Any, error: BaseException | None
@@ -145,9 +154,12 @@ class _Recorder:
                 self.stack[-1] if self.stack else None,
                 _describe_arguments(args, kwargs),
                 outputs,
+                self.dataflow.edges(args, kwargs),
             ]
         )
-        if error is not None:
+        if error is None:
+            self.dataflow.produce(len(self.calls) - 1, output)
+        else:
             self.raised.append((len(self.calls) - 1, error))
 
     def failing_call(self, failure: BaseException) -> int | None:
@@ -251,7 +263,8 @@ def trace(
     if lazy:
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
         named_modules = list(model.named_modules())
-    recorder = _Recorder()
+    leaves = {id(m) for _, m in named_modules if all(c is None for c in m._modules.values())}
+    recorder = _Recorder(leaves)
     handles = []
     failure: BaseException | None = None
     output: Any = None
@@ -267,7 +280,7 @@ def trace(
             for _, module in named_modules:
                 handles.append(module.register_forward_pre_hook(recorder.before, with_kwargs=True))
                 handles.append(module.register_forward_hook(recorder.after, always_call=True))
-            leaves = {id(m) for _, m in named_modules if all(c is None for c in m._modules.values())}
+            recorder.dataflow.model_inputs(args, kwargs)
             mode = FunctionRecorder(recorder, leaves) if functional else contextlib.nullcontext()
             with torch.no_grad(), mode:
                 output = model(*args, **kwargs)
@@ -279,6 +292,7 @@ def trace(
         # Freeze before the restore: names and totals as the forward pass left the model.
         inputs = _describe_arguments(args, kwargs)
         result = crosscheck.check(_freeze(model, recorder, inputs, output, failure, device, model_name))
+        result = receptive_fields(result)
         if failure is not None:
             result = diagnose(result)
     if failure is not None and not functional and _failed_outside_leaves(result):
@@ -343,7 +357,7 @@ def _freeze(
 def _call_macs(calls: list[list[Any]], attributes: dict[int, tuple[tuple[str, Any], ...]]) -> list[int]:
     """MACs of every call: its own by the rule for its type, plus those of the calls inside it."""
     macs = []
-    for module, _, inputs, outputs in calls:
+    for module, _, inputs, outputs, _ in calls:
         output_shapes = outputs.shapes if outputs is not None else ()
         macs.append(specs.macs_of(type(module), attributes[id(module)], inputs.shapes, output_shapes))
     for index in range(len(calls) - 1, -1, -1):  # children come after their parent
@@ -367,14 +381,16 @@ def _layer_records(
     call_numbers: dict[int, int] = {}
     bases: dict[type, tuple[str, bool]] = {}
     records = []
-    for index, (module, parent, inputs, outputs) in enumerate(calls):
+    for index, (module, parent, inputs, outputs, edges) in enumerate(calls):
         if module is model:
             continue
+        sources = tuple(_source(edge, positions) for edge in edges)
         if isinstance(module, FunctionCall):
             positions[index] = len(records)
-            records.append(
-                _function_record(module, len(records), parent, positions, records, inputs, outputs, model)
+            record = _function_record(
+                module, len(records), parent, positions, records, inputs, outputs, model
             )
+            records.append(dataclasses.replace(record, sources=sources))
             continue
         key = id(module)
         call_numbers[key] = call_numbers.get(key, 0) + 1
@@ -402,9 +418,19 @@ def _layer_records(
                 base_type=base_type,
                 custom_forward=custom_forward,
                 parameters=specs.forward_parameters(type(module)),
+                sources=sources,
             )
         )
     return tuple(records), positions
+
+
+def _source(edge: tuple[int, int] | None, positions: dict[int, int]) -> Source | None:
+    if edge is None:
+        return None
+    call, output = edge
+    if call < 0:
+        return Source(input=-1 - call)
+    return Source(layer=positions[call], output=output) if call in positions else None
 
 
 def _function_record(

@@ -8,7 +8,7 @@ import json
 import re
 from typing import Any
 
-from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Trace
+from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Source, Trace
 from shapetrace.render.common import format_value
 
 __all__ = ["trace_to_dict", "layer_to_dict", "render_json", "render_csv", "CSV_COLUMNS"]
@@ -28,6 +28,14 @@ def _receptive_field(field: ReceptiveField | None) -> dict[str, list] | None:
     if field is None:
         return None
     return {"size": list(field.size), "jump": list(field.jump), "start": list(field.start)}
+
+
+def _source(source: Source | None) -> dict[str, int] | None:
+    if source is None:
+        return None
+    if source.input is not None:
+        return {"input": source.input}
+    return {"layer": source.layer, "output": source.output}
 
 
 def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
@@ -50,6 +58,7 @@ def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
         "textbook": layer.textbook,
         "note": layer.note,
         "base_type": layer.base_type,
+        "sources": [_source(source) for source in layer.sources],
         "parent": layer.parent,
         "call_number": layer.call_number,
         "failed": layer.failed,

@@ -14,6 +14,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "层|类型|配置|输出形状|参数量|乘加数 (MACs)",
     },
     "derivation": {"en": "Derivation", "zh": "推导"},
+    "field_header": {"en": "Receptive field", "zh": "感受野"},
+    "field": {"en": "{size} (jump {jump})", "zh": "{size} (跳步 {jump})"},
+    "field_footer": {
+        "en": "Receptive field of {name} ({type}), the last spatial layer: {size} input pixels, jump {jump}",
+        "zh": "最后一个空间层 {name} ({type}) 的感受野: {size} 个输入像素, 跳步 {jump}",
+    },
     "input": {"en": "Input: {inputs} {dtype} on {device}", "zh": "输入: {inputs} {dtype} ({device})"},
     "output": {"en": "  ->  output: {outputs}", "zh": "  ->  输出: {outputs}"},
     "params": {

@@ -33,7 +33,20 @@ REUSED_MARK = "*"
 
 def headers(lang: str = "en", explain: bool = False) -> tuple[str, ...]:
     names = tuple(say("headers", lang).split("|"))
-    return (*names, say("derivation", lang)) if explain else names
+    return (*names, say("field_header", lang), say("derivation", lang)) if explain else names
+
+
+def _square(values: tuple) -> str:
+    """(195, 195) -> '195×195'; (7,) -> '7'."""
+    return "×".join(f"{value:g}" if isinstance(value, float) else str(value) for value in values)
+
+
+def field_text(layer: LayerRecord, lang: str = "en") -> str:
+    field = layer.receptive_field
+    if field is None:
+        return ""
+    jump = field.jump[0] if len(set(field.jump)) == 1 else _square(field.jump)
+    return say("field", lang, size=_square(field.size), jump=jump)
 
 
 def _layer_name(layer: LayerRecord) -> str:
@@ -109,7 +122,7 @@ def table_rows(
             format_count(layer.params) if layer.params else "-",
             format_count(layer.macs) if layer.macs else "-",
         )
-        rows.append((*row, derivation_text(layer, lang)) if explain else row)
+        rows.append((*row, field_text(layer, lang), derivation_text(layer, lang)) if explain else row)
     return rows
 
 
@@ -143,6 +156,14 @@ def footer_lines(trace: Trace, wrap: bool = True, lang: str = "en") -> list[str]
     ]
     if trace.layers:
         lines.append(say("checks", lang, **trace.checks))
+    spatial = [layer for layer in trace.layers if layer.receptive_field is not None and layer.is_leaf]
+    if spatial:
+        last = spatial[-1]
+        field = last.receptive_field
+        jump = field.jump[0] if len(set(field.jump)) == 1 else _square(field.jump)
+        lines.append(
+            say("field_footer", lang, name=last.name, type=last.type, size=_square(field.size), jump=jump)
+        )
     for layer in trace.layers:
         if layer.check == "mismatch":
             lines.append(say("mismatch_note", lang, name=layer.name, note=note_text(layer, lang)))
@@ -165,7 +186,7 @@ def render_table(trace: Trace, depth: int | None = None, explain: bool = False, 
     body = tabulate(
         table_rows(visible_layers(trace, depth), failing, lang, explain, trace.layers),
         headers=headers(lang, explain),
-        colalign=_ALIGN[: 7 if explain else 6],
+        colalign=_ALIGN[:6] + (("left", "left") if explain else ()),
         tablefmt="simple",
         preserve_whitespace=True,
         disable_numparse=True,

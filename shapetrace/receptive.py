@@ -1,0 +1,110 @@
+"""Receptive fields (Araujo, Norris & Sim, Distill 2019): for each spatial layer, the size, jump
+(effective stride) and start (centre of the first unit's field) of its output units in input
+coordinates, propagated over the traced graph; where paths meet, the larger field wins."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from shapetrace.records import LayerRecord, ReceptiveField, Trace
+
+__all__ = ["receptive_fields"]
+
+_WINDOWED = ("Conv1d", "Conv2d", "Conv3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",
+             "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d")  # fmt: skip
+_CHANNEL_OPS = ("function:cat", "function:concat", "function:concatenate")
+
+
+def _per_dim(value: Any, dims: int) -> tuple:
+    if isinstance(value, tuple | list):
+        return tuple(value) * (dims if len(value) == 1 else 1)
+    return (value,) * dims
+
+
+def _window(layer: LayerRecord, field: ReceptiveField) -> ReceptiveField:
+    """One conv or pool: r' = r + (k_eff − 1)·j, j' = j·s, start' = start + ((k_eff − 1)/2 − p)·j."""
+    dims = len(field.size)
+    kernel = _per_dim(layer.attribute("kernel_size"), dims)
+    stride = _per_dim(layer.attribute("stride") or kernel, dims)
+    dilation = _per_dim(layer.attribute("dilation", 1), dims)
+    padding = layer.attribute("padding", 0)
+    if padding == "valid":
+        padding = 0
+    sizes, jumps, starts = [], [], []
+    for axis in range(dims):
+        span = dilation[axis] * (kernel[axis] - 1) + 1
+        left = (span - 1) // 2 if padding == "same" else _per_dim(padding, dims)[axis]
+        jump = field.jump[axis]
+        sizes.append(field.size[axis] + (span - 1) * jump)
+        jumps.append(jump * (1 if padding == "same" else stride[axis]))
+        starts.append(field.start[axis] + ((span - 1) / 2 - left) * jump)
+    return ReceptiveField(tuple(sizes), tuple(jumps), tuple(starts))
+
+
+def _widest(fields: list[ReceptiveField]) -> ReceptiveField:
+    """Where paths meet (a residual +, a torch.cat), each dimension takes the larger field."""
+    dims = len(fields[0].size)
+    chosen = [max(fields, key=lambda field, axis=axis: field.size[axis]) for axis in range(dims)]
+    return ReceptiveField(
+        tuple(chosen[axis].size[axis] for axis in range(dims)),
+        tuple(chosen[axis].jump[axis] for axis in range(dims)),
+        tuple(chosen[axis].start[axis] for axis in range(dims)),
+    )
+
+
+def _spatial_dims(trace: Trace) -> int:
+    shapes = trace.input_shapes
+    return len(shapes[0]) - 2 if shapes and len(shapes[0]) >= 3 else 0
+
+
+def receptive_fields(trace: Trace) -> Trace:
+    """The trace with `receptive_field` set on every layer whose outputs are spatial maps of the input."""
+    dims = _spatial_dims(trace)
+    if dims == 0:
+        return trace
+    identity = ReceptiveField((1,) * dims, (1,) * dims, (0.0,) * dims)
+    fields: dict[int, ReceptiveField] = {}
+    for layer in trace.layers:
+        if layer.failed or not layer.is_leaf or not layer.output_shapes:
+            continue
+        if len(layer.output_shapes[0]) != dims + 2:
+            continue
+        incoming = []
+        for source, shape in zip(layer.sources, layer.input_shapes, strict=False):
+            if source is None or len(shape) != dims + 2:
+                continue
+            if source.input is not None:
+                incoming.append(identity)
+            elif source.layer in fields:
+                incoming.append(fields[source.layer])
+        if not incoming:
+            continue
+        if layer.base_type in _WINDOWED:
+            fields[layer.index] = _window(layer, incoming[0])
+        elif layer.output_shapes[0][2:] == layer.input_shapes[0][2:] or layer.base_type in _CHANNEL_OPS:
+            fields[layer.index] = _widest(incoming)  # same spatial grid: BN, ReLU, +, cat, 1x1 ...
+    layers = list(trace.layers)
+    for index, field in fields.items():
+        layers[index] = replace(layers[index], receptive_field=field)
+    for position, layer in enumerate(layers):  # a container: the field of its last spatial descendant
+        if not layer.is_leaf and layer.receptive_field is None and not layer.failed:
+            inside = [
+                fields[i]
+                for i in range(position + 1, len(layers))
+                if i in fields
+                and _within(layers, i, position)
+                and layers[i].output_shapes == layer.output_shapes
+            ]
+            if inside:
+                layers[position] = replace(layer, receptive_field=inside[-1])
+    return replace(trace, layers=tuple(layers))
+
+
+def _within(layers: list[LayerRecord], index: int, ancestor: int) -> bool:
+    parent = layers[index].parent
+    while parent is not None:
+        if parent == ancestor:
+            return True
+        parent = layers[parent].parent
+    return False
