@@ -100,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 1 when any layer's shapes disagree with the formulas"
     )
     parser.add_argument(
+        "--solve",
+        nargs="?",
+        const="1:256",
+        metavar="LO:HI",
+        help="list the input sizes (spatial, square by default) for which the model runs (default 1:256)",
+    )
+    parser.add_argument(
+        "--solve-dim", choices=("H", "W"), help="with --solve: vary only the height or only the width"
+    )
+    parser.add_argument(
         "--functional",
         action="store_true",
         help="also list the torch functions called inside forward (cat, +, flatten, F.relu, ...)",
@@ -217,6 +227,46 @@ def _trace_one(spec: str, request: _Request, args: argparse.Namespace) -> Any:
         return exc.trace
 
 
+def _solve_range(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition(":")
+    try:
+        lo, hi = int(low), int(high if sep else low)
+    except ValueError:
+        raise UsageError(f"--solve {text!r}: expected LO:HI, e.g. 1:256") from None
+    if not 1 <= lo <= hi:
+        raise UsageError(f"--solve {text!r}: need 1 <= LO <= HI")
+    if hi - lo > 100_000:
+        raise UsageError(f"--solve {text!r}: at most 100,000 sizes at once")
+    return lo, hi
+
+
+def _run_solve(spec: str, request: _Request, args: argparse.Namespace) -> tuple[str, int]:
+    from shapetrace._torch import torch
+    from shapetrace.loader import load_model
+    from shapetrace.render.data import dumps
+    from shapetrace.render.solved import render_solution, solution_to_dict
+    from shapetrace.solve import solve
+
+    lo, hi = _solve_range(args.solve)
+    loaded = load_model(spec, request.kwargs, "meta")
+    inputs = request.inputs or ([(loaded.default_input, args.dtype)] if loaded.default_input else None)
+    if inputs is None:
+        raise UsageError(f"{spec} has no default input: give one with --input, e.g. --input 1,3,32,32")
+    if len(inputs) != 1:
+        raise UsageError("--solve takes a model with one input")
+    shape, dtype = inputs[0]
+    solution = solve(
+        loaded.module.train(args.train), shape, lo, hi, args.solve_dim or "square",
+        dtype=getattr(torch, dtype), model_name=loaded.name,
+    )  # fmt: skip
+    text = (
+        dumps(solution_to_dict(solution)) + "\n"
+        if request.output_format == "json"
+        else render_solution(solution)
+    )
+    return text, 0 if solution.valid else 1
+
+
 def _render(traces: list[Any], output_format: str, args: argparse.Namespace) -> str:
     from shapetrace.render import compare, data, markup, table
 
@@ -278,6 +328,30 @@ def _trace_all(specs: list[str], request: _Request, args: argparse.Namespace) ->
     return traces
 
 
+def _solve_all(args: argparse.Namespace, request: _Request) -> int:
+    if request.output_format not in ("table", "json"):
+        raise UsageError("--solve prints a table or JSON")
+    status = 0
+    texts = []
+    with contextlib.redirect_stdout(sys.stderr):
+        for spec in args.models:
+            text, code = _run_solve(spec, request, args)
+            texts.append(text)
+            status = max(status, code)
+    _emit("".join(texts), args)
+    return status
+
+
+def _emit(text: str, args: argparse.Namespace) -> None:
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+
+
 def _run(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parse(argv)
@@ -290,15 +364,10 @@ def _run(argv: Sequence[str] | None) -> int:
         raise UsageError("give a MODEL to trace, e.g. shapetrace alexnet (see --list)")
     request = _resolve(args)
     _check_device(args.device)
+    if args.solve is not None:
+        return _solve_all(args, request)
     traces = _trace_all(args.models, request, args)
-    text = _render(traces, request.output_format, args)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(text)
+    _emit(_render(traces, request.output_format, args), args)
     failed = [trace for trace in traces if trace.error is not None]
     for trace in failed:
         if args.output or request.output_format != "table":

@@ -9,29 +9,36 @@ from typing import Any
 from shapetrace import rules
 from shapetrace.records import LayerRecord, Shape, Trace, ValueInfo
 
-__all__ = ["check", "check_layer"]
+__all__ = ["check", "check_layer", "bind"]
 
 
-def _bound(layer: LayerRecord) -> tuple[tuple[Shape, ...], dict[str, Any]]:
+def bind(
+    layer: LayerRecord, shapes: tuple[Shape, ...] | None = None
+) -> tuple[tuple[Shape, ...], dict[str, Any]]:
     """The call's tensor shapes in forward's parameter order, and its other arguments by name.
 
     Positional inputs take forward's parameter names in order and keyword inputs keep theirs, so
-    `mha(key=k, value=v, query=q)` and `mha(q, k, v)` give the rule the same shapes."""
-    named: list[tuple[str | None, ValueInfo]] = []
+    `mha(key=k, value=v, query=q)` and `mha(q, k, v)` give the rule the same shapes. `shapes`, in
+    the order the inputs were recorded, replace the recorded ones (the solver's what-if)."""
+    named: list[tuple[str | None, ValueInfo, tuple[Shape, ...]]] = []
     names = iter(layer.parameters)
+    replacements = iter(shapes) if shapes is not None else None
     for key, item in layer.inputs.items:
-        named.append((key if key is not None else next(names, None), item))
+        item_shapes = item.shapes
+        if replacements is not None:
+            item_shapes = tuple(next(replacements) for _ in item_shapes)
+        named.append((key if key is not None else next(names, None), item, item_shapes))
     order = {name: position for position, name in enumerate(layer.parameters)}
-    named.sort(key=lambda pair: order.get(pair[0], len(order)) if pair[0] is not None else -1)
-    shapes = tuple(shape for _, item in named for shape in item.shapes)
-    arguments = {key: item.plain() for key, item in named if key is not None and item.kind != "tensor"}
-    return shapes, arguments
+    named.sort(key=lambda entry: order.get(entry[0], len(order)) if entry[0] is not None else -1)
+    bound = tuple(shape for _, _, item_shapes in named for shape in item_shapes)
+    arguments = {key: item.plain() for key, item, _ in named if key is not None and item.kind != "tensor"}
+    return bound, arguments
 
 
 def _derive(layer: LayerRecord) -> rules.Derivation | dict[str, Any] | None:
     """The rule's derivation, or the fields to set where the rule refuses or cannot tell."""
     rule_type = layer.base_type  # "" for user-defined classes: no rule
-    shapes, arguments = _bound(layer)
+    shapes, arguments = bind(layer)
     try:
         return rules.derive(rule_type, dict(layer.attributes), shapes, arguments)
     except rules.NotCheckable as reason:

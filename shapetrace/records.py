@@ -185,6 +185,7 @@ class Trace:
     layers: tuple[LayerRecord, ...]
     totals: Totals
     error: ErrorInfo | None = None
+    output_sources: tuple[Source | None, ...] = ()  # which layer (or input) made each output tensor
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:

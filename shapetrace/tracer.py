@@ -291,7 +291,9 @@ def trace(
                 handle.remove()
         # Freeze before the restore: names and totals as the forward pass left the model.
         inputs = _describe_arguments(args, kwargs)
-        result = crosscheck.check(_freeze(model, recorder, inputs, output, failure, device, model_name))
+        output_edges = recorder.dataflow.edges((output,), {}) if failure is None else ()
+        frozen = _freeze(model, recorder, inputs, output, failure, device, model_name, output_edges)
+        result = crosscheck.check(frozen)
         result = receptive_fields(result)
         if failure is not None:
             result = diagnose(result)
@@ -327,6 +329,7 @@ def _freeze(
     failure: BaseException | None,
     device: torch.device,
     model_name: str | None,
+    output_edges: tuple = (),
 ) -> Trace:
     named_modules = list(model.named_modules())
     calls = recorder.calls
@@ -351,6 +354,7 @@ def _freeze(
         layers=layers,
         totals=_totals(named_modules, layers, root_macs, _root_output_bytes(model, calls)),
         error=error,
+        output_sources=tuple(_source(edge, positions) for edge in output_edges),
     )
 
 

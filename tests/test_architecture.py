@@ -37,6 +37,7 @@ ALLOWED = {
     "functional": (set(), {"torch"}),
     "dataflow": ({"_torch"}, {"torch"}),
     "receptive": ({"records", "formulas"}, set()),
+    "replay": ({"records", "rules", "crosscheck"}, set()),
     "rules": ({"formulas", "records"}, set()),
     "crosscheck": ({"rules", "records"}, set()),
     "diagnose": ({"records"}, set()),

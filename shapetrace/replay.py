@@ -1,0 +1,81 @@
+"""Replay a traced graph on other input shapes with the shape rules alone: what would each layer
+produce, and where would the pass fail? Pure Python over records; this is the solver's analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shapetrace import rules
+from shapetrace.crosscheck import bind
+from shapetrace.records import LayerRecord, Shape, Source, Trace
+
+__all__ = ["Outcome", "NotReplayable", "replay"]
+
+
+class NotReplayable(Exception):
+    """The graph has a call whose output shape the rules cannot derive for other inputs."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The replay's verdict for one input: the model's output shapes, or where and why it fails."""
+
+    output_shapes: tuple[Shape, ...] | None
+    layer: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.output_shapes is not None
+
+
+def _input_shape(source: Source | None, recorded: Shape, produced: dict[int, tuple[Shape, ...]],
+                 inputs: tuple[Shape, ...]) -> Shape:  # fmt: skip
+    if source is None:
+        return recorded  # a parameter, a buffer or a constant: its shape does not follow the input
+    if source.input is not None:
+        return inputs[source.input]
+    if source.layer in produced:
+        return produced[source.layer][source.output]
+    raise NotReplayable(f"an input of unknown origin (layer {source.layer})")
+
+
+def _step(layer: LayerRecord, shapes: tuple[Shape, ...]) -> tuple[Shape, ...]:
+    """The layer's output shapes for these input shapes; ValueError where it would fail."""
+    if shapes == layer.input_shapes and layer.outputs is not None:
+        return layer.output_shapes  # as traced
+    bound, arguments = bind(layer, shapes)
+    try:
+        derivation = rules.derive(layer.base_type, dict(layer.attributes), bound, arguments)
+    except rules.NotCheckable as reason:
+        raise NotReplayable(f"{layer.name}: {reason}") from None
+    if derivation is not None:
+        return derivation.shapes
+    if layer.outputs is not None and layer.output_shapes == layer.input_shapes[: len(layer.output_shapes)]:
+        return shapes[: len(layer.output_shapes)]  # no rule, but it kept its input's shape when traced
+    raise NotReplayable(f"{layer.name} ({layer.type}) has no shape rule")
+
+
+def replay(trace: Trace, inputs: tuple[Shape, ...]) -> Outcome:
+    """The outcome of the traced graph on `inputs`. Raises NotReplayable where the rules cannot tell."""
+    if trace.error is not None or not trace.output_sources:
+        raise NotReplayable("the trace must come from a forward pass that succeeded")
+    produced: dict[int, tuple[Shape, ...]] = {}
+    for layer in trace.layers:
+        if not layer.is_leaf:
+            continue
+        if len(layer.sources) != len(layer.input_shapes):
+            raise NotReplayable(f"{layer.name}: inputs not followed")
+        shapes = tuple(
+            _input_shape(source, recorded, produced, inputs)
+            for source, recorded in zip(layer.sources, layer.input_shapes, strict=True)
+        )
+        try:
+            produced[layer.index] = _step(layer, shapes)
+        except ValueError as refusal:
+            return Outcome(None, layer.name, str(refusal))
+    outputs = tuple(
+        _input_shape(source, recorded, produced, inputs)
+        for source, recorded in zip(trace.output_sources, trace.output_shapes, strict=True)
+    )
+    return Outcome(outputs)

@@ -1,0 +1,201 @@
+"""Which input sizes does a model run on? Replay the traced graph with the shape rules for every
+candidate size, then confirm the answer at the edges of each range with real meta-device passes."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from shapetrace._torch import nn, torch
+from shapetrace.errors import ShapeError, UsageError
+from shapetrace.records import Shape
+from shapetrace.replay import NotReplayable, Outcome, replay
+
+__all__ = ["SizeRange", "Solution", "solve"]
+
+
+@dataclass(frozen=True)
+class SizeRange:
+    """Consecutive input sizes with the same outcome: the output shapes, or where the pass fails."""
+
+    first: int
+    last: int
+    output_shapes: tuple[Shape, ...] | None  # None: the forward pass fails
+    layer: str | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.output_shapes is not None
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The input sizes lo..hi of `dims` (H and W together for 'square') and what each gives."""
+
+    model: str
+    input_shape: Shape  # the template; the solved dimensions vary
+    dims: str  # "square", "H", "W" or "L" (1-d)
+    lo: int
+    hi: int
+    ranges: tuple[SizeRange, ...]
+    method: str  # "analytic" (replay confirmed by passes) or "exhaustive"
+    passes: int  # real forward passes run
+    seconds: float
+    first_layer: str | None = None  # the first conv or pool on the input, and its size formula
+    first_formula: str | None = None
+
+    @property
+    def valid(self) -> tuple[SizeRange, ...]:
+        return tuple(size_range for size_range in self.ranges if size_range.ok)
+
+
+def _shape_for(template: Shape, dims: str, size: int) -> Shape:
+    spatial = len(template) - 2
+    if dims == "square":
+        return (*template[:2], *(size,) * spatial)
+    axis = {"H": -2, "W": -1, "L": -1}[dims]
+    shape = list(template)
+    shape[axis] = size
+    return tuple(shape)
+
+
+def _meta_shadow(model: nn.Module) -> nn.Module:
+    """A copy of the model on the meta device whose weights are never copied (deepcopy's memo)."""
+    memo: dict[int, Any] = {}
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        empty = torch.empty_like(tensor, device="meta")
+        memo[id(tensor)] = (
+            nn.Parameter(empty, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else empty
+        )
+    return copy.deepcopy(model, memo)
+
+
+def _runs(sizes: range, outcome_of: Any) -> list[SizeRange]:
+    ranges: list[SizeRange] = []
+    for size in sizes:
+        outcome: Outcome = outcome_of(size)
+        last = ranges[-1] if ranges else None
+        if (
+            last is not None
+            and last.output_shapes == outcome.output_shapes
+            and (outcome.ok or last.layer == outcome.layer)
+        ):
+            ranges[-1] = SizeRange(last.first, size, last.output_shapes, last.layer, last.reason)
+        else:
+            ranges.append(SizeRange(size, size, outcome.output_shapes, outcome.layer, outcome.reason))
+    return ranges
+
+
+class _Passes:
+    """Real forward passes on the meta device, counted."""
+
+    def __init__(self, model: nn.Module, template: Shape, dims: str, dtype: torch.dtype) -> None:
+        self.model, self.template, self.dims, self.dtype, self.count = model, template, dims, dtype, 0
+
+    def __call__(self, size: int) -> Outcome:
+        self.count += 1
+        inputs = torch.empty(_shape_for(self.template, self.dims, size), dtype=self.dtype, device="meta")
+        try:
+            with torch.no_grad():
+                output = self.model(inputs)
+        except Exception as error:  # the pass fails at this size
+            return Outcome(None, "?", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        shapes = tuple(tuple(t.shape) for t in _tensors(output))
+        return Outcome(shapes)
+
+
+def _tensors(value: Any) -> list[torch.Tensor]:
+    from shapetrace.dataflow import flat_tensors
+
+    return list(flat_tensors(value))
+
+
+def solve(
+    model: nn.Module,
+    input_size: Shape,
+    lo: int = 1,
+    hi: int = 256,
+    dims: str = "square",
+    dtype: torch.dtype = torch.float32,
+    model_name: str | None = None,
+) -> Solution:
+    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs."""
+    from shapetrace.tracer import trace
+
+    if not 1 <= lo <= hi:
+        raise UsageError(f"--solve needs 1 <= LO <= HI, got {lo}:{hi}")
+    template = tuple(input_size)
+    if len(template) < 3:
+        raise UsageError(f"solving needs an input with spatial sizes (N, C, ...), got {list(template)}")
+    dims = "L" if len(template) == 3 and dims in ("square", "H", "W") else dims
+    started = time.perf_counter()
+    shadow = _meta_shadow(model)
+    passes = _Passes(shadow, template, dims, dtype)
+    sizes = range(lo, hi + 1)
+    traced = None
+    for size in dict.fromkeys([template[-1], hi, lo, (lo + hi) // 2, 224, 96, 32]):
+        if lo <= size <= hi or size == template[-1]:
+            try:
+                traced = trace(shadow, _shape_for(template, dims, size), dtypes=dtype, functional=True)
+                break
+            except ShapeError:
+                continue
+    method = "exhaustive"
+    ranges: list[SizeRange] | None = None
+    if traced is not None:
+        try:
+            ranges = _runs(sizes, lambda size: replay(traced, (_shape_for(template, dims, size),)))
+            method = "analytic"
+        except NotReplayable:
+            ranges = None
+    if ranges is not None:
+        for size_range in ranges:  # confirm both edges of every range with a real pass
+            for size in {size_range.first, size_range.last}:
+                if passes(size).output_shapes != size_range.output_shapes:
+                    ranges = None
+                    break
+            if ranges is None:
+                break
+    if ranges is None:
+        method = "exhaustive"
+        ranges = _runs(sizes, passes)
+    name = model_name or type(model).__name__
+    elapsed = time.perf_counter() - started
+    first = _first_formula(traced, dims) if traced is not None else None
+    return Solution(
+        name, template, dims, lo, hi, tuple(ranges), method, passes.count, elapsed, *(first or (None, None))
+    )
+
+
+def _first_formula(traced: Any, dims: str) -> tuple[str, str] | None:
+    """The first convolution or pool on the model input, and its output size as a formula of the
+    input size: AlexNet's first conv gives ⌊(H − 9)/4⌋ + 1."""
+    symbol = {"square": "H", "H": "H", "W": "W", "L": "L"}[dims]
+    for layer in traced.layers:
+        windowed = (
+            layer.base_type.startswith(("Conv", "MaxPool", "AvgPool")) and "Transpose" not in layer.base_type
+        )
+        if not windowed or not layer.sources or layer.sources[0] is None or layer.sources[0].input is None:
+            continue
+        axis = -1
+        kernel = layer.attribute("kernel_size")
+        kernel = kernel[axis] if isinstance(kernel, tuple) else kernel
+        stride = layer.attribute("stride") or kernel
+        stride = stride[axis] if isinstance(stride, tuple) else stride
+        padding = layer.attribute("padding", 0)
+        if isinstance(padding, str):
+            return None
+        padding = padding[axis] if isinstance(padding, tuple) else padding
+        dilation = layer.attribute("dilation", 1)
+        dilation = dilation[axis] if isinstance(dilation, tuple) else dilation
+        shrink = dilation * (kernel - 1) + 1 - 2 * padding
+        term = f"{symbol} − {shrink}" if shrink > 0 else (f"{symbol} + {-shrink}" if shrink < 0 else symbol)
+        formula = f"{term} + 1" if stride == 1 else f"⌊({term})/{stride}⌋ + 1"
+        return f"{layer.name} ({layer.type})", formula.replace(" − 1 + 1", "").replace(
+            f"{symbol} + 1 − 1", symbol
+        )
+    return None
