@@ -8,7 +8,7 @@ from math import isqrt
 
 from shapetrace.records import LayerRecord, Shape, Trace
 
-__all__ = ["diagnose"]
+__all__ = ["diagnose", "with_working_sizes"]
 
 _SPATIAL = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "LPPool", "AdaptiveAvgPool", "AdaptiveMaxPool")
 
@@ -84,7 +84,7 @@ def _window(trace: Trace, layer: LayerRecord) -> str | None:
     received = layer.input_shapes[0][2:] if layer.input_shapes else ()
     return (
         f"the spatial size ran out at {layer.name} ({layer.type}): it receives {_size(received)} and "
-        f"{layer.formula}. Sizes on the way: {_spatial_chain(trace, layer)}. Use a larger input."
+        f"{layer.formula}. Sizes on the way: {_spatial_chain(trace, layer)}. Fix: use a larger input."
     )
 
 
@@ -142,8 +142,25 @@ def diagnose(trace: Trace) -> Trace:
     )
     if failing is None:
         return trace
-    for explain in (_linear, _window, _channels, _function):
+    for kind, explain in (
+        ("features", _linear),
+        ("window", _window),
+        ("channels", _channels),
+        ("function", _function),
+    ):
         hint = explain(trace, failing)
         if hint:
-            return replace(trace, error=replace(error, hint=hint))
+            return replace(trace, error=replace(error, hint=hint, kind=kind))
     return trace
+
+
+def with_working_sizes(trace: Trace, ranges: list[tuple[int, int]], lo: int, hi: int) -> Trace:
+    """The diagnosis followed by the square input sizes the solver found to work."""
+    if trace.error is None:
+        return trace
+    if ranges:
+        sizes = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in ranges)
+        found = f"Inputs {sizes} (H = W) work."
+    else:
+        found = f"No square input from {lo} to {hi} works."
+    return replace(trace, error=replace(trace.error, hint=f"{trace.error.hint} {found}"))

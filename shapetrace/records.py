@@ -171,6 +171,7 @@ class ErrorInfo:
     hint: str | None = None
     exception_type: str = ""
     layer_type: str = ""  # class name of that module
+    kind: str = ""  # the diagnosis: "features", "window", "channels", "function", or "" (PyTorch's own)
 
 
 @dataclass(frozen=True)

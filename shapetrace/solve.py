@@ -140,7 +140,13 @@ def solve(
     for size in dict.fromkeys([template[-1], hi, lo, (lo + hi) // 2, 224, 96, 32]):
         if lo <= size <= hi or size == template[-1]:
             try:
-                traced = trace(shadow, _shape_for(template, dims, size), dtypes=dtype, functional=True)
+                traced = trace(
+                    shadow,
+                    _shape_for(template, dims, size),
+                    dtypes=dtype,
+                    functional=True,
+                    suggest_sizes=False,
+                )
                 break
             except ShapeError:
                 continue

@@ -15,7 +15,7 @@ from torch.nn.modules.lazy import LazyModuleMixin
 from shapetrace import crosscheck, specs
 from shapetrace._torch import nn, torch
 from shapetrace.dataflow import Dataflow
-from shapetrace.diagnose import diagnose
+from shapetrace.diagnose import diagnose, with_working_sizes
 from shapetrace.errors import ShapeError, UsageError
 from shapetrace.functional import SIGNATURES, FunctionCall, FunctionRecorder
 from shapetrace.receptive import receptive_fields
@@ -249,6 +249,7 @@ def trace(
     device: str | torch.device | None = None,
     model_name: str | None = None,
     functional: bool = False,
+    suggest_sizes: bool = True,
 ) -> Trace:
     """Run one forward pass with hooks on every module; return the frozen, cross-checked trace.
 
@@ -306,13 +307,35 @@ def trace(
             device=device,
             model_name=model_name,
             functional=True,
+            suggest_sizes=suggest_sizes,
         )
+    if failure is not None and suggest_sizes and result.error.kind in ("features", "window"):
+        result = _with_sizes_that_work(model, result)
     if failure is not None:
         error = result.error
         raise ShapeError(
             f"{error.layer}: {error.message}", trace=result, layer=error.layer, hint=error.hint
         ) from failure
     return result
+
+
+def _with_sizes_that_work(model: nn.Module, result: Trace) -> Trace:
+    """Add the solver's answer to a diagnosed failure: which square input sizes would work."""
+    from shapetrace.solve import solve
+
+    shape = result.input_shapes[0] if len(result.input_shapes) == 1 else ()
+    if (
+        len(shape) != 4
+        or shape[-1] != shape[-2]
+        or any(tensor.dtype != "float32" for tensor in result.inputs.tensors())
+    ):
+        return result
+    try:
+        solution = solve(model, shape, 1, max(256, 2 * shape[-1]))
+    except Exception:  # the suggestion is a courtesy: never let it hide the diagnosis
+        return result
+    ranges = [(size_range.first, size_range.last) for size_range in solution.valid]
+    return with_working_sizes(result, ranges, solution.lo, solution.hi)
 
 
 def _failed_outside_leaves(result: Trace) -> bool:

@@ -25,12 +25,15 @@ def test_alexnet_at_227_names_the_linear_the_flatten_and_the_numbers():
     assert "net.13 (Flatten) turned [1, 256, 6, 6] into 256·6·6 = 9,216" in error.hint
     assert "set in_features=9216" in error.hint
     assert "5×5 feature map before net.13 (256·5·5 = 6,400)" in error.hint
+    assert error.hint.endswith("Inputs 193-224 (H = W) work.")  # the solver's answer
+    assert error.trace.error.kind == "features"
 
 
 def test_lenet_at_32():
     error = _error(zoo.build("lenet"), (1, 1, 32, 32))
     assert error.layer == "net.7"
     assert "expects 400 input features but receives 576" in error.hint
+    assert "Inputs 28-31 (H = W) work." in error.hint
     assert "16·6·6 = 576" in error.hint and "16·5·5 = 400" in error.hint
 
 
@@ -46,6 +49,7 @@ def test_vgg11_at_16_says_where_the_spatial_size_ran_out():
     assert error.layer == "4.4"  # the fifth block's pool receives 1x1
     assert "ran out at 4.4 (MaxPool2d): it receives 1×1" in error.hint
     assert "input 16×16 → 0.2 8×8 → 1.2 4×4 → 2.4 2×2 → 3.4 1×1" in error.hint
+    assert error.hint.endswith("Fix: use a larger input. Inputs 224-255 (H = W) work.")
 
 
 def test_a_kernel_larger_than_a_convolutions_input():

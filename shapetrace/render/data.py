@@ -97,6 +97,7 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
             "hint": trace.error.hint,
             "type": trace.error.exception_type,
             "layer_type": trace.error.layer_type,
+            "kind": trace.error.kind,
         }
     return document
 
