@@ -9,7 +9,7 @@ from shapetrace import rules
 from shapetrace.crosscheck import bind
 from shapetrace.records import LayerRecord, Shape, Source, Trace
 
-__all__ = ["Outcome", "NotReplayable", "replay"]
+__all__ = ["Outcome", "NotReplayable", "Replayer", "replay"]
 
 
 class NotReplayable(Exception):
@@ -40,13 +40,56 @@ def _input_shape(source: Source | None, recorded: Shape, produced: dict[int, tup
     raise NotReplayable(f"an input of unknown origin (layer {source.layer})")
 
 
-def _step(layer: LayerRecord, shapes: tuple[Shape, ...]) -> tuple[Shape, ...]:
+class Replayer:
+    """Replays one traced graph on many inputs; each layer's binding is worked out once."""
+
+    def __init__(self, trace: Trace) -> None:
+        if trace.error is not None or not trace.output_sources:
+            raise NotReplayable("the trace must come from a forward pass that succeeded")
+        self.trace = trace
+        self.steps = []  # (layer, binding order, arguments, attributes, memo) for every leaf
+        for layer in trace.layers:
+            if not layer.is_leaf:
+                continue
+            if len(layer.sources) != len(layer.input_shapes):
+                raise NotReplayable(f"{layer.name}: inputs not followed")
+            markers = tuple((position,) for position in range(len(layer.input_shapes)))
+            order, arguments = bind(layer, markers)
+            binding = tuple(marker[0] for marker in order)
+            self.steps.append((layer, binding, arguments, dict(layer.attributes), {}))
+
+    def __call__(self, inputs: tuple[Shape, ...]) -> Outcome:
+        produced: dict[int, tuple[Shape, ...]] = {}
+        for layer, order, arguments, attributes, memo in self.steps:
+            shapes = tuple(
+                _input_shape(source, recorded, produced, inputs)
+                for source, recorded in zip(layer.sources, layer.input_shapes, strict=True)
+            )
+            result = memo.get(shapes)  # deep layers see the same small maps for many input sizes
+            if result is None:
+                try:
+                    result = _step(layer, shapes, order, arguments, attributes)
+                except ValueError as refusal:
+                    result = str(refusal)
+                memo[shapes] = result
+            if isinstance(result, str):
+                return Outcome(None, layer.name, result)
+            produced[layer.index] = result
+        outputs = tuple(
+            _input_shape(source, recorded, produced, inputs)
+            for source, recorded in zip(self.trace.output_sources, self.trace.output_shapes, strict=True)
+        )
+        return Outcome(outputs)
+
+
+def _step(
+    layer: LayerRecord, shapes: tuple[Shape, ...], order: tuple[int, ...], arguments: dict, attributes: dict
+) -> tuple[Shape, ...]:
     """The layer's output shapes for these input shapes; ValueError where it would fail."""
     if shapes == layer.input_shapes and layer.outputs is not None:
         return layer.output_shapes  # as traced
-    bound, arguments = bind(layer, shapes)
     try:
-        derivation = rules.derive(layer.base_type, dict(layer.attributes), bound, arguments)
+        derivation = rules.derive(layer.base_type, attributes, tuple(shapes[i] for i in order), arguments)
     except rules.NotCheckable as reason:
         raise NotReplayable(f"{layer.name}: {reason}") from None
     if derivation is not None:
@@ -58,24 +101,4 @@ def _step(layer: LayerRecord, shapes: tuple[Shape, ...]) -> tuple[Shape, ...]:
 
 def replay(trace: Trace, inputs: tuple[Shape, ...]) -> Outcome:
     """The outcome of the traced graph on `inputs`. Raises NotReplayable where the rules cannot tell."""
-    if trace.error is not None or not trace.output_sources:
-        raise NotReplayable("the trace must come from a forward pass that succeeded")
-    produced: dict[int, tuple[Shape, ...]] = {}
-    for layer in trace.layers:
-        if not layer.is_leaf:
-            continue
-        if len(layer.sources) != len(layer.input_shapes):
-            raise NotReplayable(f"{layer.name}: inputs not followed")
-        shapes = tuple(
-            _input_shape(source, recorded, produced, inputs)
-            for source, recorded in zip(layer.sources, layer.input_shapes, strict=True)
-        )
-        try:
-            produced[layer.index] = _step(layer, shapes)
-        except ValueError as refusal:
-            return Outcome(None, layer.name, str(refusal))
-    outputs = tuple(
-        _input_shape(source, recorded, produced, inputs)
-        for source, recorded in zip(trace.output_sources, trace.output_shapes, strict=True)
-    )
-    return Outcome(outputs)
+    return Replayer(trace)(inputs)

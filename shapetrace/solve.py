@@ -12,7 +12,7 @@ from typing import Any
 from shapetrace._torch import nn, torch
 from shapetrace.errors import ShapeError, UsageError
 from shapetrace.records import Shape
-from shapetrace.replay import NotReplayable, Outcome, replay
+from shapetrace.replay import NotReplayable, Outcome, Replayer
 
 __all__ = ["SizeRange", "Solution", "solve"]
 
@@ -154,7 +154,8 @@ def solve(
     ranges: list[SizeRange] | None = None
     if traced is not None:
         try:
-            ranges = _runs(sizes, lambda size: replay(traced, (_shape_for(template, dims, size),)))
+            replayer = Replayer(traced)
+            ranges = _runs(sizes, lambda size: replayer((_shape_for(template, dims, size),)))
             method = "analytic"
         except NotReplayable:
             ranges = None
