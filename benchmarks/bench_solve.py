@@ -4,7 +4,7 @@ Run from the repository root:
 
     python benchmarks/bench_solve.py [--hi 1024] [--exhaustive-hi 256]
 
-For each zoo model it times `shapetrace.solve.solve` over sizes 1..HI (the analytic replay, its first
+For each zoo model it times `shapetrace.solve` over sizes 1..HI (the analytic replay, its first
 trace and confirming passes included) and an exhaustive search: one meta-device forward pass per size
 over 1..EXHAUSTIVE_HI, scaled linearly to 1..HI (measured on the smaller range to keep the run short).
 It checks that both give the same ranges on the common sizes and prints the times and the speed-up.
@@ -19,7 +19,7 @@ import torch
 from tabulate import tabulate
 
 from shapetrace import zoo
-from shapetrace.solve import _meta_shadow, _Passes, _runs, solve
+from shapetrace.solver import _meta_shadow, _Passes, _runs, solve
 
 
 def main() -> None:

@@ -8,12 +8,14 @@ from shapetrace.errors import ShapeError, UsageError
 
 if TYPE_CHECKING:
     from shapetrace.records import LayerRecord, Trace
+    from shapetrace.solver import solve
     from shapetrace.tracer import trace
 
-__all__ = ["trace", "ShapeError", "UsageError", "Trace", "LayerRecord", "__version__"]
+__all__ = ["trace", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord", "__version__"]
 __version__ = "0.1.0"
 
 _LAZY = {
+    "solve": "shapetrace.solver",
     "trace": "shapetrace.tracer",
     "Trace": "shapetrace.records",
     "LayerRecord": "shapetrace.records",

@@ -245,7 +245,7 @@ def _run_solve(spec: str, request: _Request, args: argparse.Namespace) -> tuple[
     from shapetrace.loader import load_model
     from shapetrace.render.data import dumps
     from shapetrace.render.solved import render_solution, solution_to_dict
-    from shapetrace.solve import solve
+    from shapetrace.solver import solve
 
     lo, hi = _solve_range(args.solve)
     loaded = load_model(spec, request.kwargs, "meta")

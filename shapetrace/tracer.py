@@ -321,7 +321,7 @@ def trace(
 
 def _with_sizes_that_work(model: nn.Module, result: Trace) -> Trace:
     """Add the solver's answer to a diagnosed failure: which square input sizes would work."""
-    from shapetrace.solve import solve
+    from shapetrace.solver import solve
 
     shape = result.input_shapes[0] if len(result.input_shapes) == 1 else ()
     if (

@@ -11,7 +11,7 @@ from torch import nn
 
 from shapetrace import formulas, zoo
 from shapetrace.cli import main
-from shapetrace.solve import _meta_shadow, _Passes, _runs, solve
+from shapetrace.solver import _meta_shadow, _Passes, _runs, solve
 
 TRUTH = {  # the ground truth for the zoo in eval mode over 1..256
     "lenet": [(28, 31)],
@@ -100,3 +100,10 @@ def test_random_heads_equal_exhaustive_passes(case):
     truth = [entry for entry in _exhaustive(model, (1, 1, base, base), 1, 48) if entry[2] is not None]
     assert [(r.first, r.last, r.output_shapes) for r in solution.valid] == truth
     assert any(r.first <= base <= r.last for r in solution.valid)
+
+
+def test_the_package_exports_solve():
+    import shapetrace
+
+    solution = shapetrace.solve(zoo.build("lenet", "meta"), (1, 1, 28, 28), lo=20, hi=40)
+    assert [(r.first, r.last) for r in solution.valid] == [(28, 31)]
