@@ -169,6 +169,8 @@ def _resolve(args: argparse.Namespace) -> _Request:
             raise UsageError(f"--kwargs is not valid JSON: {exc}") from None
         if not isinstance(kwargs, dict):
             raise UsageError("--kwargs must be a JSON object, e.g. '{\"num_classes\": 100}'")
+    if args.solve_dim and args.solve is None:
+        raise UsageError("--solve-dim needs --solve")
     if args.depth is not None and args.depth < 1:
         raise UsageError(f"--depth must be at least 1, got {args.depth}")
     if args.output is not None and not args.output.strip():
@@ -248,15 +250,23 @@ def _run_solve(spec: str, request: _Request, args: argparse.Namespace) -> tuple[
     from shapetrace.solver import solve
 
     lo, hi = _solve_range(args.solve)
-    loaded = load_model(spec, request.kwargs, "meta")
+    try:
+        loaded = load_model(spec, request.kwargs, "meta")  # no weights needed to solve
+    except UsageError:
+        loaded = load_model(spec, request.kwargs, "cpu")  # a constructor that needs real tensors
     inputs = request.inputs or ([(loaded.default_input, args.dtype)] if loaded.default_input else None)
     if inputs is None:
         raise UsageError(f"{spec} has no default input: give one with --input, e.g. --input 1,3,32,32")
     if len(inputs) != 1:
         raise UsageError("--solve takes a model with one input")
     shape, dtype = inputs[0]
+    if args.solve_dim and len(shape) != 4:
+        raise UsageError("--solve-dim needs an input with two spatial sizes (N, C, H, W)")
+    model = loaded.module.train(args.train)
+    if dtype.startswith(("float", "bfloat")) and dtype != "float32":
+        model = model.to(getattr(torch, dtype))
     solution = solve(
-        loaded.module.train(args.train), shape, lo, hi, args.solve_dim or "square",
+        model, shape, lo, hi, args.solve_dim or "square",
         dtype=getattr(torch, dtype), model_name=loaded.name,
     )  # fmt: skip
     text = (

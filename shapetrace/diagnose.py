@@ -8,7 +8,7 @@ from math import isqrt
 
 from shapetrace.records import LayerRecord, Shape, Trace
 
-__all__ = ["diagnose", "with_working_sizes"]
+__all__ = ["diagnose", "with_working_sizes", "merged"]
 
 _SPATIAL = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "LPPool", "AdaptiveAvgPool", "AdaptiveMaxPool")
 
@@ -101,7 +101,8 @@ def _channels(trace: Trace, layer: LayerRecord) -> str | None:
     got = shape[-len(layer.attribute("kernel_size", ())) - 1] if layer.attribute("kernel_size") else None
     first = trace.input_shapes[:1] == (shape,)
     if first:
-        example = ",".join(map(str, (*shape[:-3], expected, *shape[-2:]))) if len(shape) >= 3 else "..."
+        axis = len(shape) - len(layer.attribute("kernel_size", ()) or ()) - 1  # the channel dimension
+        example = ",".join(map(str, (*shape[:axis], expected, *shape[axis + 1 :])))
         fix = f"give an input with {_channels_word(expected)} (--input {example})"
         fix += f" or build it with in_channels={got}"
     else:
@@ -121,10 +122,13 @@ def _function(trace: Trace, layer: LayerRecord) -> str | None:
     where = f"{owner.name} ({owner.type})" if owner is not None else "the model's forward"
     owner_inputs = owner.input_shapes if owner is not None else trace.input_shapes
     sources = []
-    for shape in layer.input_shapes:
-        earlier = [e for e in trace.layers[: layer.index] if not e.failed and shape in e.output_shapes]
-        if earlier and (owner is None or earlier[-1].index > owner.index):
-            sources.append(f"{list(shape)} from {earlier[-1].name}")
+    for source, shape in zip(layer.sources, layer.input_shapes, strict=False):
+        if source is not None and owner is not None and source in owner.sources:
+            sources.append(f"{list(shape)}, the input of {where}")
+        elif source is not None and source.layer is not None:
+            sources.append(f"{list(shape)} from {trace.layers[source.layer].name}")
+        elif source is not None and source.input is not None:
+            sources.append(f"{list(shape)}, model input {source.input}")
         elif shape in owner_inputs:
             sources.append(f"{list(shape)}, the input of {where}")
         else:
@@ -159,8 +163,21 @@ def with_working_sizes(trace: Trace, ranges: list[tuple[int, int]], lo: int, hi:
     if trace.error is None:
         return trace
     if ranges:
-        sizes = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in ranges)
+        sizes = ", ".join(
+            str(first) if first == last else f"{first}-{last}" for first, last in merged(ranges)
+        )
         found = f"Inputs {sizes} (H = W) work."
     else:
         found = f"No square input from {lo} to {hi} works."
     return replace(trace, error=replace(trace.error, hint=f"{trace.error.hint} {found}"))
+
+
+def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Adjacent ranges joined: [(3, 4), (5, 9), (12, 12)] -> [(3, 9), (12, 12)]."""
+    joined: list[tuple[int, int]] = []
+    for first, last in ranges:
+        if joined and joined[-1][1] + 1 == first:
+            joined[-1] = (joined[-1][0], last)
+        else:
+            joined.append((first, last))
+    return joined

@@ -63,7 +63,11 @@ class FunctionRecorder(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         stack = self.recorder.stack
         inside_leaf = bool(stack) and id(self.recorder.calls[stack[-1]][0]) in self.leaves
+        if self.recorder.in_hook:
+            return func(*args, **kwargs)
         if self.busy or inside_leaf or name in _QUERIES or not name:
+            if name in ("size", "__get__", "dim", "numel") and not self.busy and not inside_leaf:
+                self.recorder.shape_reads += 1  # forward code reads a shape: it may branch on it
             return func(*args, **kwargs)
         self.busy = True
         try:

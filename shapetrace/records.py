@@ -187,6 +187,7 @@ class Trace:
     totals: Totals
     error: ErrorInfo | None = None
     output_sources: tuple[Source | None, ...] = ()  # which layer (or input) made each output tensor
+    shape_reads: int = 0  # shapes read by forward code outside leaves (functional view only)
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:

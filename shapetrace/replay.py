@@ -46,6 +46,10 @@ class Replayer:
     def __init__(self, trace: Trace) -> None:
         if trace.error is not None or not trace.output_sources:
             raise NotReplayable("the trace must come from a forward pass that succeeded")
+        if trace.shape_reads:
+            raise NotReplayable(
+                "forward code reads tensor shapes: it may depend on them in ways no rule sees"
+            )
         self.trace = trace
         self.steps = []  # (layer, binding order, arguments, attributes, memo) for every leaf
         for layer in trace.layers:
@@ -94,8 +98,6 @@ def _step(
         raise NotReplayable(f"{layer.name}: {reason}") from None
     if derivation is not None:
         return derivation.shapes
-    if layer.outputs is not None and layer.output_shapes == layer.input_shapes[: len(layer.output_shapes)]:
-        return shapes[: len(layer.output_shapes)]  # no rule, but it kept its input's shape when traced
     raise NotReplayable(f"{layer.name} ({layer.type}) has no shape rule")
 
 

@@ -63,8 +63,16 @@ def _shape_for(template: Shape, dims: str, size: int) -> Shape:
     return tuple(shape)
 
 
-def _meta_shadow(model: nn.Module) -> nn.Module:
-    """A copy of the model on the meta device whose weights are never copied (deepcopy's memo)."""
+def _meta_shadow(model: nn.Module) -> nn.Module | None:
+    """A copy of the model on the meta device whose weights are never copied (deepcopy's memo);
+    None where the model cannot be copied so (lazy parameters, objects deepcopy refuses)."""
+    try:
+        return _meta_copy(model)
+    except Exception:
+        return None
+
+
+def _meta_copy(model: nn.Module) -> nn.Module:
     memo: dict[int, Any] = {}
     for tensor in itertools.chain(model.parameters(), model.buffers()):
         empty = torch.empty_like(tensor, device="meta")
@@ -93,16 +101,22 @@ def _runs(sizes: range, outcome_of: Any) -> list[SizeRange]:
 class _Passes:
     """Real forward passes on the meta device, counted."""
 
-    def __init__(self, model: nn.Module, template: Shape, dims: str, dtype: torch.dtype) -> None:
+    def __init__(
+        self, model: nn.Module, template: Shape, dims: str, dtype: torch.dtype, device: str = "meta"
+    ) -> None:
         self.model, self.template, self.dims, self.dtype, self.count = model, template, dims, dtype, 0
+        self.device = device
 
     def __call__(self, size: int) -> Outcome:
+        from shapetrace.tracer import make_inputs
+
         self.count += 1
-        inputs = torch.empty(_shape_for(self.template, self.dims, size), dtype=self.dtype, device="meta")
+        shape = _shape_for(self.template, self.dims, size)
         try:
+            (inputs,) = make_inputs([shape], [self.dtype], self.device)
             with torch.no_grad():
                 output = self.model(inputs)
-        except Exception as error:  # the pass fails at this size
+        except (Exception, SystemExit) as error:  # the pass fails at this size
             return Outcome(None, "?", str(error).splitlines()[0] if str(error) else type(error).__name__)
         shapes = tuple(tuple(t.shape) for t in _tensors(output))
         return Outcome(shapes)
@@ -133,23 +147,21 @@ def solve(
         raise UsageError(f"solving needs an input with spatial sizes (N, C, ...), got {list(template)}")
     dims = "L" if len(template) == 3 and dims in ("square", "H", "W") else dims
     started = time.perf_counter()
-    shadow = _meta_shadow(model)
-    passes = _Passes(shadow, template, dims, dtype)
     sizes = range(lo, hi + 1)
+    axis = {"square": -1, "H": -2, "W": -1, "L": -1}[dims]
+    candidates = list(dict.fromkeys([template[axis], hi, lo, (lo + hi) // 2, 224, 96, 32]))
     traced = None
-    for size in dict.fromkeys([template[-1], hi, lo, (lo + hi) // 2, 224, 96, 32]):
-        if lo <= size <= hi or size == template[-1]:
-            try:
-                traced = trace(
-                    shadow,
-                    _shape_for(template, dims, size),
-                    dtypes=dtype,
-                    functional=True,
-                    suggest_sizes=False,
-                )
-                break
-            except ShapeError:
-                continue
+    shadow = _meta_shadow(model)
+    # The meta copy costs nothing to run; a model that cannot run on meta (.item(), CPU tensors
+    # made in forward, lazy parameters) is solved on its own device instead.
+    runner, device = (shadow, "meta") if shadow is not None else (model, _device_of(model))
+    for runner, device in [(shadow, "meta"), (model, _device_of(model))]:
+        if runner is None:
+            continue
+        traced = _first_trace(trace, runner, template, dims, dtype, candidates, lo, hi, device)
+        if traced is not None:
+            break
+    passes = _Passes(runner, template, dims, dtype, device)
     method = "exhaustive"
     ranges: list[SizeRange] | None = None
     if traced is not None:
@@ -178,6 +190,29 @@ def solve(
     )
 
 
+def _device_of(model: nn.Module) -> str:
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        return str(tensor.device)
+    return "cpu"
+
+
+def _first_trace(
+    trace: Any, model: nn.Module, template: Shape, dims: str, dtype: torch.dtype,
+    candidates: list[int], lo: int, hi: int, device: str,
+) -> Any:  # fmt: skip
+    """A successful functional trace at one of the candidate sizes, or None."""
+    for size in candidates:
+        if lo <= size <= hi or size == candidates[0]:
+            try:
+                return trace(
+                    model, _shape_for(template, dims, size), dtypes=dtype, device=device,
+                    functional=True, suggest_sizes=False,
+                )  # fmt: skip
+            except (ShapeError, UsageError):
+                continue
+    return None
+
+
 def _first_formula(traced: Any, dims: str) -> tuple[str, str] | None:
     """The first convolution or pool on the model input, and its output size as a formula of the
     input size: AlexNet's first conv gives ⌊(H − 9)/4⌋ + 1."""
@@ -188,7 +223,9 @@ def _first_formula(traced: Any, dims: str) -> tuple[str, str] | None:
         )
         if not windowed or not layer.sources or layer.sources[0] is None or layer.sources[0].input is None:
             continue
-        axis = -1
+        axis = -2 if dims == "H" else -1
+        if layer.attribute("ceil_mode"):
+            return None
         kernel = layer.attribute("kernel_size")
         kernel = kernel[axis] if isinstance(kernel, tuple) else kernel
         stride = layer.attribute("stride") or kernel

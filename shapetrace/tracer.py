@@ -100,6 +100,8 @@ class _Recorder:
         self.calls: list[list[Any]] = []
         self.stack: list[int] = []
         self.leaves = leaves or set()  # ids of leaf modules: they, and functions, make tensors
+        self.shape_reads = 0  # shape queries made by forward code outside leaf modules
+        self.in_hook = False  # our own hooks run: the functional recorder must not see them
         self.dataflow = Dataflow()
         self.raised: list[tuple[int, BaseException]] = []  # (call index, exception), in order
         self._active: list[BaseException | None] = []  # exception being handled when each call began
@@ -117,6 +119,20 @@ class _Recorder:
         return self._tensor(value) if type(value) is torch.Tensor else describe(value)
 
     def before(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+        self.in_hook = True
+        try:
+            self._before(module, args, kwargs)
+        finally:
+            self.in_hook = False
+
+    def after(self, module: nn.Module, args: tuple, output: Any) -> None:
+        self.in_hook = True
+        try:
+            self._after(module, args, output)
+        finally:
+            self.in_hook = False
+
+    def _before(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
         if len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor:  # the common case
             tensor = self._tensor(args[0])
             inputs = self._single_args.get(id(tensor))
@@ -131,7 +147,7 @@ class _Recorder:
         self.stack.append(len(self.calls) - 1)
         self._active.append(sys.exc_info()[1])
 
-    def after(self, module: nn.Module, args: tuple, output: Any) -> None:
+    def _after(self, module: nn.Module, args: tuple, output: Any) -> None:
         index = self.stack.pop()
         handling = sys.exc_info()[1]
         if handling is not self._active.pop():  # called from _call_impl's except: this call raised
@@ -378,6 +394,7 @@ def _freeze(
         totals=_totals(named_modules, layers, root_macs, _root_output_bytes(model, calls)),
         error=error,
         output_sources=tuple(_source(edge, positions) for edge in output_edges),
+        shape_reads=recorder.shape_reads,
     )
 
 

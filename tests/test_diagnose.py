@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from torch import nn
 
 import shapetrace
@@ -95,3 +96,35 @@ def test_the_diagnosis_is_in_json_and_the_table(capsys):
     assert error["layer"] == "net.14" and "256·6·6 = 9,216" in error["hint"]
     assert main(["alexnet", "--input", "1,1,227,227"]) == 1
     assert "Hint: net.14 (Linear) expects 6,400 input features" in capsys.readouterr().out
+
+
+def test_channel_fix_for_one_and_three_dimensional_inputs():
+    error = _error(nn.Sequential(nn.Conv1d(3, 4, 3)), (1, 1, 17))
+    assert "--input 1,3,17" in error.hint
+    error = _error(nn.Sequential(nn.Conv3d(3, 4, 3)), (1, 1, 8, 8, 8))
+    assert "--input 1,3,8,8,8" in error.hint
+
+
+def test_concatenation_inputs_are_attributed_by_dataflow_not_by_shape():
+    class Three(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 3, padding=1)
+            self.c = nn.Conv2d(3, 4, 3, padding=1)  # same shape as a's output, but not an input of cat
+            self.b = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            a, _, b = self.a(x), self.c(x), self.b(x)
+            return torch.cat((a, b), dim=1)
+
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(Three(), (1, 3, 8, 8))
+    assert "[1, 4, 8, 8] from a; [1, 4, 6, 6] from b" in info.value.hint
+
+
+def test_working_sizes_are_merged_across_output_shapes():
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 5), nn.AvgPool2d(2, ceil_mode=True), nn.Conv2d(2, 2, 3), nn.Flatten(), nn.Linear(2, 2)
+    )
+    error = _error(model, (1, 1, 12, 12))
+    assert error.hint.endswith("Inputs 9-10 (H = W) work.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -42,7 +43,7 @@ def test_the_answer_equals_exhaustive_passes(name, hi):
     solution = solve(model, template, 1, hi)
     ours = [(r.first, r.last, r.output_shapes) for r in solution.ranges if r.ok]
     truth = [entry for entry in _exhaustive(model, template, 1, hi) if entry[2] is not None]
-    assert ours == truth
+    assert ours == truth and solution.method == "analytic"
 
 
 def test_alexnet_first_layer_formula_and_cli(capsys):
@@ -107,3 +108,58 @@ def test_the_package_exports_solve():
 
     solution = shapetrace.solve(zoo.build("lenet", "meta"), (1, 1, 28, 28), lo=20, hi=40)
     assert [(r.first, r.last) for r in solution.valid] == [(28, 31)]
+
+
+class _Picky(nn.Module):
+    """Runs only on widths divisible by 8: forward code that reads the shape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(2, 3)
+
+    def forward(self, x):
+        if x.shape[-1] % 8:
+            raise ValueError("width must be a multiple of 8")
+        return self.head(self.pool(self.conv(x)).flatten(1))
+
+
+def test_forward_code_that_reads_shapes_is_solved_exhaustively():
+    solution = solve(_Picky(), (1, 1, 32, 32), 8, 40)
+    assert solution.method == "exhaustive"
+    assert [(r.first, r.last) for r in solution.valid] == [(8, 8), (16, 16), (24, 24), (32, 32), (40, 40)]
+
+
+class _CpuOnly(nn.Module):
+    """Makes a CPU tensor in forward: it cannot run on the meta device."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+
+    def forward(self, x):
+        return self.conv(x) * torch.ones(1, 4, 1, 1)
+
+
+def test_a_model_that_cannot_run_on_meta_is_solved_on_its_device():
+    solution = solve(_CpuOnly(), (1, 1, 8, 8), 1, 6)
+    assert [(r.first, r.last) for r in solution.valid][0][0] == 3
+
+
+def test_lazy_models_and_exits_do_not_break_the_solver(capsys):
+    lazy = nn.Sequential(nn.LazyConv2d(2, 3), nn.Flatten(), nn.LazyLinear(2))
+    assert solve(lazy, (1, 1, 6, 6), 1, 10).valid  # solved on the model itself
+
+    class Exits(nn.Module):
+        def forward(self, x):
+            if x.shape[-1] < 4:
+                raise SystemExit(3)
+            return x
+
+    assert [(r.first, r.last) for r in solve(Exits(), (1, 1, 5, 5), 1, 6).valid] == [(4, 4), (5, 5), (6, 6)]
+
+
+def test_solve_dim_needs_solve_and_two_spatial_dims(capsys):
+    assert main(["lenet", "--solve-dim", "H"]) == 2
+    assert "--solve-dim needs --solve" in capsys.readouterr().err
