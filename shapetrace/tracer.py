@@ -298,7 +298,11 @@ def trace(
                 handles.append(module.register_forward_pre_hook(recorder.before, with_kwargs=True))
                 handles.append(module.register_forward_hook(recorder.after, always_call=True))
             recorder.dataflow.model_inputs(args, kwargs)
-            mode = FunctionRecorder(recorder, leaves) if functional else contextlib.nullcontext()
+            # Functions are recorded whenever a container runs code of its own, so that the graph
+            # (dataflow, receptive fields, the solver) follows F.relu, + and torch.cat; without
+            # `functional` their rows are hidden below. Pure torch.nn containers call only modules.
+            watch = functional or _runs_own_code(named_modules, leaves)
+            mode = FunctionRecorder(recorder, leaves) if watch else contextlib.nullcontext()
             with torch.no_grad(), mode:
                 output = model(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # the model's own failure, reported as a ShapeError
@@ -314,17 +318,8 @@ def trace(
         result = receptive_fields(result)
         if failure is not None:
             result = diagnose(result)
-    if failure is not None and not functional and _failed_outside_leaves(result):
-        return trace(
-            model,
-            input_size,
-            input_data=input_data,
-            dtypes=dtypes,
-            device=device,
-            model_name=model_name,
-            functional=True,
-            suggest_sizes=suggest_sizes,
-        )
+    if not functional and (failure is None or not _failed_outside_leaves(result)):
+        result = _without_functions(result)
     if failure is not None and suggest_sizes and result.error.kind in ("features", "window"):
         result = _with_sizes_that_work(model, result)
     if failure is not None:
@@ -354,10 +349,46 @@ def _with_sizes_that_work(model: nn.Module, result: Trace) -> Trace:
     return with_working_sizes(result, ranges, solution.lo, solution.hi)
 
 
+def _runs_own_code(named_modules: list[tuple[str, nn.Module]], leaves: set[int]) -> bool:
+    """Whether some container's forward is user code (which may call torch functions directly)."""
+    for _, module in named_modules:
+        if id(module) not in leaves:
+            base, custom = specs.base_type_of(type(module))
+            if not base or custom:
+                return True
+    return False
+
+
 def _failed_outside_leaves(result: Trace) -> bool:
-    """Whether the failure happened in a container's or the root's own code, not in a leaf module."""
+    """Whether the failure happened in a forward's own code (a torch function, or plain Python),
+    not in a leaf module: then the function rows stay, to show where."""
     failing = [layer for layer in result.layers if layer.failed and layer.name == result.error.layer]
-    return not failing or not failing[-1].is_leaf
+    return not failing or not failing[-1].is_leaf or failing[-1].type.startswith("function:")
+
+
+def _without_functions(result: Trace) -> Trace:
+    """The trace without its function rows (recorded for the graph, shown only on request)."""
+    kept = [layer for layer in result.layers if not layer.type.startswith("function:")]
+    if len(kept) == len(result.layers):
+        return result
+    renumbered = {layer.index: position for position, layer in enumerate(kept)}
+
+    def source(old: Source | None) -> Source | None:
+        if old is None or old.layer is None:
+            return old
+        return dataclasses.replace(old, layer=renumbered[old.layer]) if old.layer in renumbered else None
+
+    layers = tuple(
+        dataclasses.replace(
+            layer,
+            index=renumbered[layer.index],
+            parent=renumbered.get(layer.parent) if layer.parent is not None else None,
+            sources=tuple(source(item) for item in layer.sources),
+        )
+        for layer in kept
+    )
+    output_sources = tuple(source(item) for item in result.output_sources)
+    return dataclasses.replace(result, layers=layers, output_sources=output_sources)
 
 
 def _freeze(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -108,3 +109,18 @@ def test_receptive_fields_match_a_gradient_probe(model, data):
     centre = field.start[0] + unit * field.jump[0]
     assert rows.min().item() == centre - (field.size[0] - 1) / 2
     assert rows.max().item() == centre + (field.size[0] - 1) / 2
+
+
+@pytest.mark.parametrize(
+    ("name", "last", "size"), [("resnet18", "4.1.bn2", 435), ("googlenet", "4.1.p4_2", 651)]
+)
+def test_fields_follow_functions_without_the_functional_view(name, last, size):
+    trace = shapetrace.trace(zoo.build(name), (1, 1, 96, 96))
+    assert not any(layer.type.startswith("function:") for layer in trace.layers)
+    spatial = [layer for layer in trace.layers if layer.is_leaf and layer.receptive_field is not None]
+    assert spatial[-1].name == last and spatial[-1].receptive_field.size == (size, size)
+    assert all(
+        layer.receptive_field is not None
+        for layer in trace.layers
+        if layer.is_leaf and len(layer.output_shapes[0]) == 4 and layer.type != "AdaptiveAvgPool2d"
+    )
