@@ -8,12 +8,20 @@ from dataclasses import replace
 from typing import Any
 
 from shapetrace.records import LayerRecord, ReceptiveField, Trace, evolve
+from shapetrace.rules.dense import SAME_SHAPE
+from shapetrace.rules.functions import ELEMENTWISE_FUNCTIONS, SAME_SHAPE_FUNCTIONS
 
 __all__ = ["receptive_fields"]
 
 _WINDOWED = ("Conv1d", "Conv2d", "Conv3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",
              "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d")  # fmt: skip
-_CHANNEL_OPS = ("function:cat", "function:concat", "function:concatenate")
+# Layers that keep every unit's field: pointwise layers, normalisations, and where paths meet.
+_PASSTHROUGH = (
+    frozenset(SAME_SHAPE)
+    | SAME_SHAPE_FUNCTIONS
+    | ELEMENTWISE_FUNCTIONS
+    | {"function:cat", "function:concat", "function:concatenate", "function:stack"}
+)
 
 
 def _per_dim(value: Any, dims: int) -> tuple:
@@ -82,8 +90,8 @@ def receptive_fields(trace: Trace) -> Trace:
             continue
         if layer.base_type in _WINDOWED:
             fields[layer.index] = _window(layer, incoming[0])
-        elif layer.output_shapes[0][2:] == layer.input_shapes[0][2:] or layer.base_type in _CHANNEL_OPS:
-            fields[layer.index] = _widest(incoming)  # same spatial grid: BN, ReLU, +, cat, 1x1 ...
+        elif layer.base_type in _PASSTHROUGH:
+            fields[layer.index] = _widest(incoming)  # BN, ReLU, +, torch.cat: each unit sees the same pixels
     layers = list(trace.layers)
     for index, field in fields.items():
         layers[index] = evolve(layers[index], receptive_field=field)

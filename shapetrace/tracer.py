@@ -34,6 +34,7 @@ from shapetrace.restore import gc_paused, preserved
 __all__ = ["trace", "make_inputs", "describe"]
 
 _MAX_NESTING = 16
+_NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
 
@@ -102,6 +103,7 @@ class _Recorder:
         self.leaves = leaves or set()  # ids of leaf modules: they, and functions, make tensors
         self.shape_reads = 0  # shape queries made by forward code outside leaf modules
         self.in_hook = False  # our own hooks run: the functional recorder must not see them
+        self.quiet: list[Any] = []  # open DisableTorchFunction contexts, one per running leaf module
         self.dataflow = Dataflow()
         self.raised: list[tuple[int, BaseException]] = []  # (call index, exception), in order
         self._active: list[BaseException | None] = []  # exception being handled when each call began
@@ -121,14 +123,22 @@ class _Recorder:
     def before(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
         self.in_hook = True
         try:
-            self._before(module, args, kwargs)
+            with _NO_TORCH_FUNCTION():  # our own .shape and .dtype reads skip the functional recorder
+                self._before(module, args, kwargs)
         finally:
             self.in_hook = False
+        if id(module) in self.leaves:  # a leaf's own torch calls are its row: skip the recorder
+            quiet = _NO_TORCH_FUNCTION()
+            quiet.__enter__()
+            self.quiet.append(quiet)
 
     def after(self, module: nn.Module, args: tuple, output: Any) -> None:
+        if id(module) in self.leaves and self.quiet:
+            self.quiet.pop().__exit__(None, None, None)
         self.in_hook = True
         try:
-            self._after(module, args, output)
+            with _NO_TORCH_FUNCTION():
+                self._after(module, args, output)
         finally:
             self.in_hook = False
 

@@ -37,7 +37,7 @@ ALLOWED = {
     ),
     "functional": (set(), {"torch"}),
     "dataflow": ({"_torch"}, {"torch"}),
-    "receptive": ({"records", "formulas"}, set()),
+    "receptive": ({"records", "formulas", "rules"}, set()),
     "replay": ({"records", "rules", "crosscheck"}, set()),
     "solver": ({"_torch", "errors", "records", "replay", "tracer", "dataflow"}, {"torch"}),
     "rules": ({"formulas", "records"}, set()),

@@ -124,3 +124,10 @@ def test_fields_follow_functions_without_the_functional_view(name, last, size):
         for layer in trace.layers
         if layer.is_leaf and len(layer.output_shapes[0]) == 4 and layer.type != "AdaptiveAvgPool2d"
     )
+
+
+def test_a_same_size_layer_that_is_not_pointwise_does_not_pass_its_field_on():
+    model = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.ConvTranspose2d(1, 1, 3, padding=1), nn.ReLU())
+    trace = shapetrace.trace(model, (1, 1, 16, 16))
+    assert trace.layers[0].receptive_field.size == (3, 3)
+    assert trace.layers[1].receptive_field is None and trace.layers[2].receptive_field is None

@@ -64,6 +64,9 @@ def broadcast(shapes: Sequence[Shape]) -> Shape:
 
 
 _ELEMENTWISE = ("add", "sub", "mul", "div", "true_divide", "maximum", "minimum", "where", "pow")
+ELEMENTWISE_FUNCTIONS = frozenset(
+    f"function:{name}" for name in (*_ELEMENTWISE, "add_", "sub_", "mul_", "div_")
+)
 
 
 @rule(*(f"function:{name}" for name in _ELEMENTWISE + tuple(f"{name}_" for name in _ELEMENTWISE[:4])))
@@ -95,6 +98,9 @@ _SAME = (
     "softmax", "log_softmax", "dropout", "neg", "abs", "exp", "log", "sqrt", "clamp", "contiguous", "clone",
     "layer_norm", "batch_norm", "group_norm", "normalize",
 )  # fmt: skip
+
+
+SAME_SHAPE_FUNCTIONS = frozenset(f"function:{name}" for name in _SAME)
 
 
 @rule(*(f"function:{name}" for name in _SAME))
