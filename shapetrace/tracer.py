@@ -104,6 +104,7 @@ class _Recorder:
         self.shape_reads = 0  # shape queries made by forward code outside leaf modules
         self.in_hook = False  # our own hooks run: the functional recorder must not see them
         self.quiet: list[Any] = []  # open DisableTorchFunction contexts, one per running leaf module
+        self.watching = False  # whether the functional recorder is active
         self.dataflow = Dataflow()
         self.raised: list[tuple[int, BaseException]] = []  # (call index, exception), in order
         self._active: list[BaseException | None] = []  # exception being handled when each call began
@@ -127,13 +128,13 @@ class _Recorder:
                 self._before(module, args, kwargs)
         finally:
             self.in_hook = False
-        if id(module) in self.leaves:  # a leaf's own torch calls are its row: skip the recorder
+        if self.watching and id(module) in self.leaves:  # a leaf's torch calls are its row: no recording
             quiet = _NO_TORCH_FUNCTION()
             quiet.__enter__()
             self.quiet.append(quiet)
 
     def after(self, module: nn.Module, args: tuple, output: Any) -> None:
-        if id(module) in self.leaves and self.quiet:
+        if self.watching and id(module) in self.leaves and self.quiet:
             self.quiet.pop().__exit__(None, None, None)
         self.in_hook = True
         try:
@@ -312,6 +313,7 @@ def trace(
             # (dataflow, receptive fields, the solver) follows F.relu, + and torch.cat; without
             # `functional` their rows are hidden below. Pure torch.nn containers call only modules.
             watch = functional or _runs_own_code(named_modules, leaves)
+            recorder.watching = watch
             mode = FunctionRecorder(recorder, leaves) if watch else contextlib.nullcontext()
             with torch.no_grad(), mode:
                 output = model(*args, **kwargs)
