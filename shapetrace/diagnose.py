@@ -8,7 +8,7 @@ from math import isqrt
 
 from shapetrace.records import LayerRecord, Shape, Trace
 
-__all__ = ["diagnose", "with_working_sizes", "merged"]
+__all__ = ["diagnose", "with_working_sizes"]
 
 _SPATIAL = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "LPPool", "AdaptiveAvgPool", "AdaptiveMaxPool")
 
@@ -163,21 +163,8 @@ def with_working_sizes(trace: Trace, ranges: list[tuple[int, int]], lo: int, hi:
     if trace.error is None:
         return trace
     if ranges:
-        sizes = ", ".join(
-            str(first) if first == last else f"{first}-{last}" for first, last in merged(ranges)
-        )
+        sizes = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in ranges)
         found = f"Inputs {sizes} (H = W) work."
     else:
         found = f"No square input from {lo} to {hi} works."
     return replace(trace, error=replace(trace.error, hint=f"{trace.error.hint} {found}"))
-
-
-def merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Adjacent ranges joined: [(3, 4), (5, 9), (12, 12)] -> [(3, 9), (12, 12)]."""
-    joined: list[tuple[int, int]] = []
-    for first, last in ranges:
-        if joined and joined[-1][1] + 1 == first:
-            joined[-1] = (joined[-1][0], last)
-        else:
-            joined.append((first, last))
-    return joined

@@ -52,6 +52,17 @@ class Solution:
     def valid(self) -> tuple[SizeRange, ...]:
         return tuple(size_range for size_range in self.ranges if size_range.ok)
 
+    @property
+    def working(self) -> tuple[tuple[int, int], ...]:
+        """The sizes that work as (first, last) spans, adjacent ranges (split by output shape) joined."""
+        joined: list[tuple[int, int]] = []
+        for size_range in self.valid:
+            if joined and joined[-1][1] + 1 == size_range.first:
+                joined[-1] = (joined[-1][0], size_range.last)
+            else:
+                joined.append((size_range.first, size_range.last))
+        return tuple(joined)
+
 
 def _shape_for(template: Shape, dims: str, size: int) -> Shape:
     spatial = len(template) - 2

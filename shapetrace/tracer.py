@@ -357,8 +357,7 @@ def _with_sizes_that_work(model: nn.Module, result: Trace) -> Trace:
         solution = solve(model, shape, 1, max(256, 2 * shape[-1]))
     except Exception:  # the suggestion is a courtesy: never let it hide the diagnosis
         return result
-    ranges = [(size_range.first, size_range.last) for size_range in solution.valid]
-    return with_working_sizes(result, ranges, solution.lo, solution.hi)
+    return with_working_sizes(result, list(solution.working), solution.lo, solution.hi)
 
 
 def _runs_own_code(named_modules: list[tuple[str, nn.Module]], leaves: set[int]) -> bool:

@@ -17,17 +17,6 @@ def _sizes(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}-{last}"
 
 
-def _joined(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Adjacent ranges (split only by their output shapes) joined."""
-    joined: list[tuple[int, int]] = []
-    for first, last in ranges:
-        if joined and joined[-1][1] + 1 == first:
-            joined[-1] = (joined[-1][0], last)
-        else:
-            joined.append((first, last))
-    return joined
-
-
 def render_solution(solution: Any) -> str:
     """Every range of sizes with its outcome, the smallest size that works, and how it was found."""
     rows = []
@@ -50,8 +39,7 @@ def render_solution(solution: Any) -> str:
     ]
     valid = solution.valid
     if valid:
-        joined = _joined([(size_range.first, size_range.last) for size_range in valid])
-        works = ", ".join(_sizes(first, last) for first, last in joined)
+        works = ", ".join(_sizes(first, last) for first, last in solution.working)
         lines.append(f"Works for {works}; the smallest is {valid[0].first}.")
     else:
         lines.append(f"No size in {solution.lo}..{solution.hi} works.")
