@@ -7,7 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from shapetrace import rules
-from shapetrace.records import LayerRecord, Shape, Trace, ValueInfo, evolve
+from shapetrace.records import LayerRecord, Shape, Trace, evolve
+from shapetrace.records import bind as bind_inputs
 
 __all__ = ["check", "check_layer", "bind"]
 
@@ -15,24 +16,9 @@ __all__ = ["check", "check_layer", "bind"]
 def bind(
     layer: LayerRecord, shapes: tuple[Shape, ...] | None = None
 ) -> tuple[tuple[Shape, ...], dict[str, Any]]:
-    """The call's tensor shapes in forward's parameter order, and its other arguments by name.
-
-    Positional inputs take forward's parameter names in order and keyword inputs keep theirs, so
-    `mha(key=k, value=v, query=q)` and `mha(q, k, v)` give the rule the same shapes. `shapes`, in
-    the order the inputs were recorded, replace the recorded ones (the solver's what-if)."""
-    named: list[tuple[str | None, ValueInfo, tuple[Shape, ...]]] = []
-    names = iter(layer.parameters)
-    replacements = iter(shapes) if shapes is not None else None
-    for key, item in layer.inputs.items:
-        item_shapes = item.shapes
-        if replacements is not None:
-            item_shapes = tuple(next(replacements) for _ in item_shapes)
-        named.append((key if key is not None else next(names, None), item, item_shapes))
-    order = {name: position for position, name in enumerate(layer.parameters)}
-    named.sort(key=lambda entry: order.get(entry[0], len(order)) if entry[0] is not None else -1)
-    bound = tuple(shape for _, _, item_shapes in named for shape in item_shapes)
-    arguments = {key: item.plain() for key, item, _ in named if key is not None and item.kind != "tensor"}
-    return bound, arguments
+    """The call's tensor shapes in forward's parameter order, and its other arguments by name
+    (`records.bind` over the layer's inputs and forward's parameter names)."""
+    return bind_inputs(layer.inputs, layer.parameters, shapes)
 
 
 def _derive(layer: LayerRecord) -> rules.Derivation | dict[str, Any] | None:

@@ -27,6 +27,13 @@ __all__ = [
     "norm_params",
     "recurrent_params",
     "attention_params",
+    "matmul_shape",
+    "matmul_macs",
+    "einsum_shape",
+    "einsum_macs",
+    "attention_macs",
+    "multihead_attention_macs",
+    "recurrent_macs",
 ]
 
 Shape = tuple[int, ...]
@@ -256,3 +263,203 @@ def attention_params(
     kdim, vdim = kdim or embed_dim, vdim or embed_dim
     weights = embed_dim * (embed_dim + kdim + vdim) + embed_dim * embed_dim
     return weights + (4 * embed_dim if bias else 0)
+
+
+def _broadcast(first: Sequence[int], second: Sequence[int], what: str) -> Shape:
+    rank = max(len(first), len(second))
+    a = (1,) * (rank - len(first)) + tuple(first)
+    b = (1,) * (rank - len(second)) + tuple(second)
+    for size_a, size_b in zip(a, b, strict=True):
+        _require(
+            size_a == size_b or 1 in (size_a, size_b),
+            f"{what}: batch dims {list(first)} and {list(second)} cannot be broadcast",
+        )
+    return tuple(max(x, y) if 0 not in (x, y) else 0 for x, y in zip(a, b, strict=True))
+
+
+def matmul_shape(a: Sequence[int], b: Sequence[int]) -> Shape:
+    """Output shape of torch.matmul (a @ b): a 1-d operand is a row (a) or a column (b) vector,
+    dims before the last two broadcast, and a's last size must equal b's rows."""
+    _require(
+        len(a) >= 1 and len(b) >= 1, f"matmul needs tensors of at least 1 dim, got {list(a)} and {list(b)}"
+    )
+    rows = tuple(b) if len(b) > 1 else (b[0], 1)
+    inner = rows[-2]
+    _require(
+        a[-1] == inner,
+        f"matmul: {list(a)} @ {list(b)} needs the last size of the first ({a[-1]}) to equal "
+        f"the {'second-to-last' if len(b) > 1 else 'only'} size of the second ({inner})",
+    )
+    if len(a) == 1 and len(b) == 1:
+        return ()
+    batch = _broadcast(a[:-2], b[:-2], "matmul")
+    rows_a = (a[-2],) if len(a) > 1 else ()
+    cols_b = (b[-1],) if len(b) > 1 else ()
+    return (*batch, *rows_a, *cols_b)
+
+
+def matmul_macs(a: Sequence[int], b: Sequence[int]) -> int:
+    """MACs of a @ b: every output element is a dot product of length a[-1]."""
+    return numel(matmul_shape(a, b)) * a[-1]
+
+
+def _einsum_terms(equation: str, shapes: Sequence[Sequence[int]]) -> tuple[list[list[str]], list[str]]:
+    """Each operand's labels, one per dim (an ellipsis expands to labels '.0', '.1', ... counted
+    from the right), and the output's labels (implicit output: ellipsis, then the labels seen once,
+    in alphabetical order, capitals first)."""
+    equation = equation.replace(" ", "")
+    inputs, arrow, output = equation.partition("->")
+    terms = inputs.split(",")
+    _require(
+        len(terms) == len(shapes),
+        f"einsum: the equation has {len(terms)} operand(s) but {len(shapes)} tensor(s) were given",
+    )
+    labelled = []
+    ellipsis_rank = 0
+    for term, shape in zip(terms, shapes, strict=True):
+        letters = term.replace("...", "")
+        _require(letters.isalpha() and letters.isascii() or not letters, f"einsum: bad subscripts {term!r}")
+        _require(term.count("...") <= 1, f"einsum: more than one ellipsis in {term!r}")
+        if "..." in term:
+            extra = len(shape) - len(letters)
+            _require(
+                extra >= 0, f"einsum: {term!r} has more subscripts than the {len(shape)} dims of its operand"
+            )
+            before, _, after = term.partition("...")
+            labels = [*before, *(f".{extra - 1 - i}" for i in range(extra)), *after]
+            ellipsis_rank = max(ellipsis_rank, extra)
+        else:
+            _require(
+                len(letters) == len(shape),
+                f"einsum: {term!r} has {len(letters)} subscripts for an operand of {len(shape)} dims",
+            )
+            labels = list(letters)
+        labelled.append(labels)
+    ellipsis = [f".{i}" for i in range(ellipsis_rank - 1, -1, -1)]
+    if arrow:
+        letters = output.replace("...", "")
+        _require(letters.isalpha() and letters.isascii() or not letters, f"einsum: bad output {output!r}")
+        _require(len(set(letters)) == len(letters), f"einsum: a subscript repeats in the output {output!r}")
+        seen = {label for labels in labelled for label in labels}
+        for letter in letters:
+            _require(letter in seen, f"einsum: output subscript {letter} appears in no operand")
+        before, has_ellipsis, after = output.partition("...")
+        out = [*before, *(ellipsis if has_ellipsis else ()), *after]
+    else:
+        counts: dict[str, int] = {}
+        for labels in labelled:
+            for label in labels:
+                counts[label] = counts.get(label, 0) + 1
+        out = ellipsis + sorted(label for label, count in counts.items() if count == 1 and label[0] != ".")
+    return labelled, out
+
+
+def _einsum_sizes(labelled: list[list[str]], shapes: Sequence[Sequence[int]]) -> list[dict[str, int]]:
+    """Each operand's size per label (after taking diagonals); sizes of 1 broadcast."""
+    seen: dict[str, int] = {}
+    sizes = []
+    for position, (labels, shape) in enumerate(zip(labelled, shapes, strict=True)):
+        own: dict[str, int] = {}
+        for label, size in zip(labels, shape, strict=True):
+            name = "..." if label[0] == "." else label
+            _require(
+                own.get(label, size) == size,
+                f"einsum: subscript {name} is repeated for operand {position} with sizes {own.get(label)} "
+                f"and {size}",
+            )
+            own[label] = size
+            _require(
+                size == 1 or seen.get(label, 1) in (1, size),
+                f"einsum: subscript {name} has size {size} for operand {position}, which does not "
+                f"broadcast with the size {seen.get(label)} seen before",
+            )
+            if size != 1 or label not in seen:
+                seen[label] = size
+        sizes.append(own)
+    return sizes
+
+
+def einsum_shape(equation: str, shapes: Sequence[Sequence[int]]) -> Shape:
+    """Output shape of torch.einsum(equation, *operands)."""
+    labelled, out = _einsum_terms(equation, shapes)
+    sizes = _einsum_sizes(labelled, shapes)
+    merged: dict[str, int] = {}
+    for own in sizes:
+        for label, size in own.items():
+            if size != 1 or label not in merged:
+                merged[label] = size
+    return tuple(merged.get(label, 1) for label in out)
+
+
+def einsum_macs(equation: str, shapes: Sequence[Sequence[int]]) -> int:
+    """MACs of torch.einsum contracting the operands pairwise from left to right (PyTorch's order
+    without opt_einsum): each step that sums a label both sides have is a batched product over
+    every label of either side (a label only one side has is summed beforehand, for free); a step
+    that sums nothing is an elementwise product, which, like `*`, is not a MAC; so is one operand."""
+    labelled, out = _einsum_terms(equation, shapes)
+    sizes = _einsum_sizes(labelled, shapes)
+    last = {label: position for position, own in enumerate(sizes) for label in own}
+    kept_labels = set(out)
+    total = 0
+    accumulated = {label: size for label, size in sizes[0].items() if label in kept_labels or last[label] > 0}
+    for position in range(1, len(sizes)):
+        right = sizes[position]
+        step, contracted = 1, False
+        for label in accumulated.keys() | right.keys():
+            left_size, right_size = accumulated.get(label, 1), right.get(label, 1)
+            summed = label not in kept_labels and last[label] == position
+            if summed and (left_size == 1 or right_size == 1):
+                continue
+            contracted = contracted or summed
+            step *= max(left_size, right_size) if 0 not in (left_size, right_size) else 0
+        total += step if contracted else 0  # nothing summed: an elementwise product, as `*` is
+        accumulated = {
+            label: max(accumulated.get(label, 1), right.get(label, 1))
+            for label in accumulated.keys() | right.keys()
+            if label in kept_labels or last[label] > position
+        }
+    return total
+
+
+def attention_macs(query_shape: Sequence[int], key_shape: Sequence[int], value_shape: Sequence[int]) -> int:
+    """MACs of scaled dot-product attention: Q·Kᵀ (L·S·E per batch and head), then the weights
+    times V (L·S·Ev); the softmax and the scaling are not multiply-accumulates."""
+    length, embed = query_shape[-2], query_shape[-1]
+    source, value_embed = key_shape[-2], value_shape[-1]
+    batch = _broadcast(
+        query_shape[:-2], _broadcast(key_shape[:-2], value_shape[:-2], "attention"), "attention"
+    )
+    return numel(batch) * length * source * (embed + value_embed)
+
+
+def multihead_attention_macs(
+    batch: int, target: int, source: int, embed_dim: int, kdim: int | None = None, vdim: int | None = None
+) -> int:
+    """MACs of nn.MultiheadAttention: the query/key/value projections, the attention (L·S·E twice,
+    summed over heads), and the output projection."""
+    kdim, vdim = kdim or embed_dim, vdim or embed_dim
+    projections = target * embed_dim * embed_dim + source * (kdim + vdim) * embed_dim
+    attention = 2 * target * source * embed_dim
+    return batch * (projections + attention + target * embed_dim * embed_dim)
+
+
+def recurrent_macs(
+    mode: str,
+    steps: int,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    proj_size: int = 0,
+) -> int:
+    """MACs of RNN/GRU/LSTM over `steps` time steps (batch × sequence length): per step, layer and
+    direction, W_ih·x and W_hh·h (gates·H rows each) and LSTM's projection; gate products and
+    biases are not counted."""
+    gates = _GATES[mode] * hidden_size
+    out_size = proj_size or hidden_size
+    directions = 2 if bidirectional else 1
+    per_step = 0
+    for layer in range(num_layers):
+        layer_input = input_size if layer == 0 else directions * out_size
+        per_step += directions * (gates * (layer_input + out_size) + proj_size * hidden_size)
+    return steps * per_step

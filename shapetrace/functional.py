@@ -34,7 +34,34 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "mul_": ("input", "other"),
     "div": ("input", "other"),
     "div_": ("input", "other"),
-}
+    "matmul": ("input", "other"),
+    "mm": ("input", "mat2"),
+    "bmm": ("input", "mat2"),
+    "addmm": ("input", "mat1", "mat2", "beta", "alpha"),
+    "baddbmm": ("input", "batch1", "batch2", "beta", "alpha"),
+    "addbmm": ("input", "batch1", "batch2", "beta", "alpha"),
+    "addmv": ("input", "mat", "vec", "beta", "alpha"),
+    "linear": ("input", "weight", "bias"),
+    "bilinear": ("input1", "input2", "weight", "bias"),
+    **{f"conv{n}d": ("input", "weight", "bias", "stride", "padding", "dilation", "groups") for n in "123"},
+    **{
+        f"conv_transpose{n}d": ("input", "weight", "bias", "stride", "padding", "output_padding", "groups")
+        for n in "123"
+    },
+    "einsum": ("equation",),
+    "scaled_dot_product_attention": (
+        "query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa",
+    ),
+    "view": ("input",),
+    "reshape": ("input", "shape"),
+    "transpose": ("input", "dim0", "dim1"),
+    "permute": ("input", "dims"),
+    "unsqueeze": ("input", "dim"),
+    "squeeze": ("input", "dim"),
+    "softmax": ("input", "dim"),
+    "mean": ("input", "dim", "keepdim"),
+    "sum": ("input", "dim", "keepdim"),
+}  # fmt: skip
 
 
 class FunctionCall:
@@ -49,20 +76,20 @@ class FunctionCall:
 class FunctionRecorder(TorchFunctionMode):
     """Record the torch functions a forward calls outside leaf modules, each as one call.
 
-    Functions that run inside a leaf module (Conv2d's F.conv2d) belong to that module's row, and
+    Functions that run inside a torch.nn leaf layer (Conv2d's F.conv2d) belong to its row, and
     functions called by a recorded function are its own business: neither becomes a row."""
 
-    def __init__(self, recorder: Any, leaves: set[int]) -> None:
+    def __init__(self, recorder: Any, opaque: set[int]) -> None:
         super().__init__()
         self.recorder = recorder
-        self.leaves = leaves
+        self.opaque = opaque  # torch.nn leaf layers: their functions are theirs
         self.busy = False
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
         stack = self.recorder.stack
-        inside_leaf = bool(stack) and id(self.recorder.calls[stack[-1]][0]) in self.leaves
+        inside_leaf = bool(stack) and id(self.recorder.calls[stack[-1]][0]) in self.opaque
         if self.recorder.in_hook:
             return func(*args, **kwargs)
         if self.busy or inside_leaf or name in _QUERIES or not name:

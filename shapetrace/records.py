@@ -9,6 +9,7 @@ from typing import Any
 
 __all__ = [
     "evolve",
+    "bind",
     "Shape",
     "TensorInfo",
     "ValueInfo",
@@ -34,6 +35,29 @@ def evolve(record: Any, **changes: Any) -> Any:
 
 
 Shape = tuple[int, ...]
+
+
+def bind(
+    inputs: ValueInfo, parameters: tuple[str, ...], shapes: tuple[Shape, ...] | None = None
+) -> tuple[tuple[Shape, ...], dict[str, Any]]:
+    """A call's tensor shapes in the order of the callee's parameters, and its other arguments by name.
+
+    Positional inputs take the parameter names in order and keyword inputs keep theirs, so
+    `mha(key=k, value=v, query=q)` and `mha(q, k, v)` bind alike. `shapes`, in the order the
+    inputs were recorded, replace the recorded ones (the solver's what-if)."""
+    named: list[tuple[str | None, ValueInfo, tuple[Shape, ...]]] = []
+    names = iter(parameters)
+    replacements = iter(shapes) if shapes is not None else None
+    for key, item in inputs.items:
+        item_shapes = item.shapes
+        if replacements is not None:
+            item_shapes = tuple(next(replacements) for _ in item_shapes)
+        named.append((key if key is not None else next(names, None), item, item_shapes))
+    order = {name: position for position, name in enumerate(parameters)}
+    named.sort(key=lambda entry: order.get(entry[0], len(order)) if entry[0] is not None else -1)
+    bound = tuple(shape for _, _, item_shapes in named for shape in item_shapes)
+    arguments = {key: item.plain() for key, item, _ in named if key is not None and item.kind != "tensor"}
+    return bound, arguments
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,15 @@ from typing import Any
 
 from shapetrace import formulas
 from shapetrace._torch import nn, torch
-from shapetrace.records import Shape
+from shapetrace.functional import SIGNATURES
+from shapetrace.records import Shape, ValueInfo, bind
 
 __all__ = [
     "attributes_of",
     "macs_of",
     "mac_rule",
+    "function_macs",
+    "has_mac_rule",
     "count_params",
     "subtree_param_counts",
     "base_type_of",
@@ -150,20 +153,68 @@ def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:
     return register
 
 
-def macs_of(
-    module_type: type,
-    attributes: tuple[tuple[str, Any], ...],
-    input_shapes: Sequence[Shape],
-    output_shapes: Sequence[Shape],
-) -> int:
-    """MACs of one call by the rule of the nearest registered base class; 0 where there is none."""
+def _rule_for(module_type: type) -> MacRule | None:
     for cls in module_type.__mro__:
         rule = _MAC_RULES.get(cls)
         if rule is not None:
-            if not input_shapes or not output_shapes:
-                return 0
-            return rule(dict(attributes), input_shapes, output_shapes)
-    return 0
+            return rule
+    return None
+
+
+def has_mac_rule(module_type: type) -> bool:
+    """Whether a MAC rule covers this type's whole call (then the calls inside it add nothing)."""
+    return _rule_for(module_type) is not None
+
+
+def _bound_shapes(inputs: ValueInfo, parameters: tuple[str, ...]) -> tuple[Shape, ...]:
+    if all(key is None for key, _ in inputs.items):  # positional only: already in parameter order
+        return inputs.shapes
+    return bind(inputs, parameters)[0]
+
+
+def macs_of(
+    module_type: type,
+    attributes: tuple[tuple[str, Any], ...],
+    inputs: ValueInfo,
+    output_shapes: Sequence[Shape],
+) -> int:
+    """MACs of one call by the rule of the nearest registered base class; 0 where there is none.
+
+    The rule sees the input shapes in the order of forward's parameters."""
+    rule = _rule_for(module_type)
+    if rule is None or not inputs.shapes or not output_shapes:
+        return 0
+    return rule(dict(attributes), _bound_shapes(inputs, forward_parameters(module_type)), output_shapes)
+
+
+FunctionMacRule = Callable[[Sequence[Shape], Mapping[str, Any], Sequence[Shape]], int]
+_FUNCTION_MAC_RULES: dict[str, FunctionMacRule] = {}
+
+
+def function_mac_rule(*names: str) -> Callable[[FunctionMacRule], FunctionMacRule]:
+    """Register a MAC rule for torch functions of these names (torch.matmul, F.linear, ...)."""
+
+    def register(rule: FunctionMacRule) -> FunctionMacRule:
+        for name in names:
+            if name in _FUNCTION_MAC_RULES:
+                raise ValueError(f"a MAC rule for {name} is already registered")
+            _FUNCTION_MAC_RULES[name] = rule
+        return rule
+
+    return register
+
+
+def function_macs(name: str, inputs: ValueInfo, outputs: ValueInfo | None) -> int:
+    """MACs of one torch function call (matmul, bmm, einsum, F.linear, F.conv2d, attention); 0 for
+    other functions (elementwise arithmetic and activations are not multiply-accumulates)."""
+    rule = _FUNCTION_MAC_RULES.get(name)
+    if rule is None or outputs is None or not outputs.shapes:
+        return 0
+    shapes, arguments = bind(inputs, SIGNATURES.get(name, ()))
+    try:
+        return rule(shapes, arguments, outputs.shapes)
+    except (ValueError, IndexError, KeyError, TypeError):  # a call the rule does not understand: no MACs
+        return 0
 
 
 def count_params(module: nn.Module) -> tuple[int, int]:
@@ -246,3 +297,92 @@ def _linear(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence
 @mac_rule(nn.Bilinear)
 def _bilinear(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
     return formulas.bilinear_macs(outputs[0], attrs["in1_features"], attrs["in2_features"])
+
+
+@mac_rule(nn.RNNBase)
+def _recurrent(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
+    steps = formulas.numel(inputs[0]) // attrs["input_size"]  # batch × length; a PackedSequence's data too
+    return formulas.recurrent_macs(
+        attrs["mode"],
+        steps,
+        attrs["input_size"],
+        attrs["hidden_size"],
+        attrs["num_layers"],
+        attrs["bidirectional"],
+        attrs.get("proj_size") or 0,
+    )
+
+
+def _cell_rule(mode: str) -> MacRule:
+    def rule(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
+        steps = formulas.numel(inputs[0]) // attrs["input_size"]  # the batch (1 when unbatched)
+        return formulas.recurrent_macs(mode, steps, attrs["input_size"], attrs["hidden_size"])
+
+    return rule
+
+
+for _cell_type, _mode in ((nn.RNNCell, "RNN"), (nn.LSTMCell, "LSTM"), (nn.GRUCell, "GRU")):
+    mac_rule(_cell_type)(_cell_rule(_mode))
+
+
+@mac_rule(nn.MultiheadAttention)
+def _multihead_attention(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
+    query, key = inputs[0], inputs[1]
+    if len(query) == 2:
+        batch, target, source = 1, query[0], key[0]
+    elif attrs.get("batch_first"):
+        batch, target, source = query[0], query[1], key[1]
+    else:
+        batch, target, source = query[1], query[0], key[0]
+    return formulas.multihead_attention_macs(
+        batch, target, source, attrs["embed_dim"], attrs.get("kdim"), attrs.get("vdim")
+    )
+
+
+@function_mac_rule("matmul", "mm", "bmm", "mv", "dot", "inner")
+def _matmul(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    return formulas.numel(outputs[0]) * shapes[0][-1]
+
+
+@function_mac_rule("addmm", "addmv", "baddbmm", "addbmm")
+def _add_matmul(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    first, second = shapes[1], shapes[2]
+    if len(first) == 3:  # baddbmm, addbmm: a batch of products (summed over the batch by addbmm)
+        return first[0] * first[1] * first[2] * second[2]
+    return formulas.numel(first[:-1]) * first[-1] * (second[-1] if len(second) > 1 else 1)
+
+
+@function_mac_rule("linear")
+def _function_linear(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    return formulas.numel(outputs[0]) * shapes[0][-1]
+
+
+@function_mac_rule("bilinear")
+def _function_bilinear(
+    shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]
+) -> int:
+    return formulas.bilinear_macs(outputs[0], shapes[0][-1], shapes[1][-1])
+
+
+@function_mac_rule("conv1d", "conv2d", "conv3d")
+def _function_conv(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    weight = shapes[1]  # (out, in / groups, *kernel)
+    return formulas.numel(outputs[0]) * weight[1] * formulas.numel(weight[2:])
+
+
+@function_mac_rule("conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+def _function_conv_transpose(
+    shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]
+) -> int:
+    weight = shapes[1]  # (in, out / groups, *kernel)
+    return formulas.numel(shapes[0]) * weight[1] * formulas.numel(weight[2:])
+
+
+@function_mac_rule("einsum")
+def _einsum(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    return formulas.einsum_macs(arguments["equation"], shapes)
+
+
+@function_mac_rule("scaled_dot_product_attention")
+def _attention(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    return formulas.attention_macs(shapes[0], shapes[1], shapes[2])

@@ -28,6 +28,7 @@ from shapetrace.records import (
     Totals,
     Trace,
     ValueInfo,
+    evolve,
 )
 from shapetrace.restore import gc_paused, preserved
 
@@ -96,11 +97,14 @@ class _Recorder:
     stay None) even when the model catches the exception and goes on.
     """
 
-    def __init__(self, leaves: set[int] | None = None) -> None:
+    def __init__(self, leaves: set[int] | None = None, opaque: set[int] | None = None) -> None:
         # [module or FunctionCall, parent index, inputs, outputs or None, input edges]
         self.calls: list[list[Any]] = []
         self.stack: list[int] = []
         self.leaves = leaves or set()  # ids of leaf modules: they, and functions, make tensors
+        # ids of torch.nn leaf layers: the torch calls inside them are their own (Conv2d's F.conv2d);
+        # a user-written leaf's calls (its matmuls) are recorded like any forward code's
+        self.opaque = opaque if opaque is not None else self.leaves
         self.shape_reads = 0  # shape queries made by forward code outside leaf modules
         self.in_hook = False  # our own hooks run: the functional recorder must not see them
         self.quiet: list[Any] = []  # open DisableTorchFunction contexts, one per running leaf module
@@ -128,13 +132,13 @@ class _Recorder:
                 self._before(module, args, kwargs)
         finally:
             self.in_hook = False
-        if self.watching and id(module) in self.leaves:  # a leaf's torch calls are its row: no recording
+        if self.watching and id(module) in self.opaque:  # a layer's torch calls are its row: no recording
             quiet = _NO_TORCH_FUNCTION()
             quiet.__enter__()
             self.quiet.append(quiet)
 
     def after(self, module: nn.Module, args: tuple, output: Any) -> None:
-        if self.watching and id(module) in self.leaves and self.quiet:
+        if self.watching and id(module) in self.opaque and self.quiet:
             self.quiet.pop().__exit__(None, None, None)
         self.in_hook = True
         try:
@@ -291,8 +295,10 @@ def trace(
     if lazy:
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
         named_modules = list(model.named_modules())
-    leaves = {id(m) for _, m in named_modules if all(c is None for c in m._modules.values())}
-    recorder = _Recorder(leaves)
+    leaf_modules = [m for _, m in named_modules if all(c is None for c in m._modules.values())]
+    leaves = {id(m) for m in leaf_modules}
+    opaque = {id(m) for m in leaf_modules if specs.base_type_of(type(m))[0]}
+    recorder = _Recorder(leaves, opaque)
     handles = []
     failure: BaseException | None = None
     output: Any = None
@@ -312,9 +318,9 @@ def trace(
             # Functions are recorded whenever a container runs code of its own, so that the graph
             # (dataflow, receptive fields, the solver) follows F.relu, + and torch.cat; without
             # `functional` their rows are hidden below. Pure torch.nn containers call only modules.
-            watch = functional or _runs_own_code(named_modules, leaves)
+            watch = functional or _runs_own_code(named_modules, opaque)
             recorder.watching = watch
-            mode = FunctionRecorder(recorder, leaves) if watch else contextlib.nullcontext()
+            mode = FunctionRecorder(recorder, opaque) if watch else contextlib.nullcontext()
             with torch.no_grad(), mode:
                 output = model(*args, **kwargs)
         except (Exception, SystemExit) as exc:  # the model's own failure, reported as a ShapeError
@@ -360,10 +366,11 @@ def _with_sizes_that_work(model: nn.Module, result: Trace) -> Trace:
     return with_working_sizes(result, list(solution.working), solution.lo, solution.hi)
 
 
-def _runs_own_code(named_modules: list[tuple[str, nn.Module]], leaves: set[int]) -> bool:
-    """Whether some container's forward is user code (which may call torch functions directly)."""
+def _runs_own_code(named_modules: list[tuple[str, nn.Module]], opaque: set[int]) -> bool:
+    """Whether some forward is user code (which may call torch functions directly): a user-written
+    module, or a torch.nn container whose forward is overridden."""
     for _, module in named_modules:
-        if id(module) not in leaves:
+        if id(module) not in opaque:
             base, custom = specs.base_type_of(type(module))
             if not base or custom:
                 return True
@@ -441,14 +448,21 @@ def _freeze(
 
 
 def _call_macs(calls: list[list[Any]], attributes: dict[int, tuple[tuple[str, Any], ...]]) -> list[int]:
-    """MACs of every call: its own by the rule for its type, plus those of the calls inside it."""
+    """MACs of every call: by the rule for its type where there is one (the rule covers the whole
+    call: MultiheadAttention's own functions add nothing), else the sum of the calls inside it."""
     macs = []
+    complete = []
     for module, _, inputs, outputs, _ in calls:
+        if isinstance(module, FunctionCall):
+            macs.append(specs.function_macs(module.name, inputs, outputs))
+            complete.append(False)
+            continue
         output_shapes = outputs.shapes if outputs is not None else ()
-        macs.append(specs.macs_of(type(module), attributes[id(module)], inputs.shapes, output_shapes))
+        macs.append(specs.macs_of(type(module), attributes[id(module)], inputs, output_shapes))
+        complete.append(specs.has_mac_rule(type(module)))
     for index in range(len(calls) - 1, -1, -1):  # children come after their parent
         parent = calls[index][1]
-        if parent is not None:
+        if parent is not None and not complete[parent]:
             macs[parent] += macs[index]
     return macs
 
@@ -476,7 +490,7 @@ def _layer_records(
             record = _function_record(
                 module, len(records), parent, positions, records, inputs, outputs, model
             )
-            records.append(dataclasses.replace(record, sources=sources))
+            records.append(evolve(record, sources=sources, macs=macs[index]))
             continue
         key = id(module)
         call_numbers[key] = call_numbers.get(key, 0) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -146,3 +147,249 @@ def test_embedding_and_norm_params(num, dim, features, affine):
     assert formulas.embedding_params(num, dim) == sum(p.numel() for p in nn.Embedding(num, dim).parameters())
     for module in (nn.BatchNorm2d(features, affine=affine), nn.InstanceNorm1d(features, affine=affine)):
         assert formulas.norm_params(features, affine) == sum(p.numel() for p in module.parameters())
+
+
+def _torch_result(function, *args):
+    """(output shape, FLOPs PyTorch counts), or None where PyTorch refuses the call."""
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            output = function(*args)
+    except RuntimeError:
+        return None
+    return tuple(output.shape), counter.get_total_flops()
+
+
+shapes_1_to_4d = st.lists(st.integers(1, 4), min_size=1, max_size=4).map(tuple)
+
+
+@given(shapes_1_to_4d, shapes_1_to_4d, st.booleans())
+def test_matmul_shape_and_macs_against_torch(a, b, fit):
+    if fit and len(b) > 1:
+        b = (*b[:-2], a[-1], b[-1])  # mostly calls that work, some that do not
+    elif fit:
+        b = (a[-1],)
+    result = _torch_result(torch.matmul, torch.randn(a), torch.randn(b))
+    if result is None:
+        with pytest.raises(ValueError):
+            formulas.matmul_shape(a, b)
+        return
+    assert formulas.matmul_shape(a, b) == result[0]
+    # FlopCounterMode does not count aten.dot and aten.mv: count vectors as 1-row / 1-column matrices
+    as_matrices = _torch_result(
+        torch.matmul, torch.randn(a if len(a) > 1 else (1, *a)), torch.randn(b if len(b) > 1 else (*b, 1))
+    )
+    assert 2 * formulas.matmul_macs(a, b) == as_matrices[1]
+
+
+@st.composite
+def einsum_calls(draw):
+    """An einsum equation and operand shapes: 1-3 operands, ellipses, broadcasting, implicit output."""
+    letters = "abcdA"
+    size_of = {letter: draw(st.integers(1, 4)) for letter in letters}
+    terms, shapes = [], []
+    extra = draw(st.lists(st.integers(1, 3), max_size=2))  # the ellipsis dims, shared or broadcast
+    for _ in range(draw(st.integers(1, 3))):
+        term = draw(st.lists(st.sampled_from(letters), max_size=3))
+        shape = [size_of[letter] if draw(st.integers(0, 5)) else 1 for letter in term]
+        if draw(st.integers(0, 3)) == 0:
+            position = draw(st.integers(0, len(term)))
+            own = extra[draw(st.integers(0, len(extra))) :] if draw(st.booleans()) else extra
+            term = [*term[:position], "...", *term[position:]]
+            shape = [*shape[:position], *own, *shape[position:]]
+        terms.append("".join(term))
+        shapes.append(tuple(shape))
+    equation = ",".join(terms)
+    if draw(st.booleans()):
+        used = sorted({letter for term in terms for letter in term if letter.isalpha()})
+        output = draw(st.lists(st.sampled_from(used), unique=True)) if used else []
+        if any("..." in term for term in terms) and draw(st.booleans()):
+            output.insert(draw(st.integers(0, len(output))), "...")
+        equation += "->" + "".join(output)
+    return equation, shapes
+
+
+@given(einsum_calls())
+def test_einsum_shape_and_macs_against_torch(call):
+    equation, shapes = call
+    result = _torch_result(torch.einsum, equation, *[torch.randn(shape) for shape in shapes])
+    if result is None:
+        with pytest.raises(ValueError):
+            formulas.einsum_shape(equation, shapes)
+        return
+    assert formulas.einsum_shape(equation, shapes) == result[0]
+    sizes = {}
+    for term, shape in zip(equation.split("->")[0].split(","), shapes, strict=True):
+        before, _, after = term.partition("...")
+        labelled = [*zip(before, shape, strict=False), *zip(after[::-1], shape[::-1], strict=False)]
+        labelled += [
+            (f".{i}", size) for i, size in enumerate(shape[len(before) : len(shape) - len(after)][::-1])
+        ]
+        for label, size in labelled:
+            sizes.setdefault(label, set()).add(size)
+    if all(len(seen) == 1 for seen in sizes.values()):
+        # PyTorch's handling of a summed label that one operand broadcasts from size 1 depends on the
+        # operand's position; the MACs are compared where no label is broadcast
+        assert 2 * formulas.einsum_macs(equation, shapes) == result[1]
+
+
+def torch_math_flops(model: nn.Module, *inputs: torch.Tensor, **kwargs) -> int:
+    """FLOPs PyTorch counts on its reference kernels: oneDNN's fused LSTM and the fused attention
+    kernels are invisible to FlopCounterMode, their unfused equivalents are not."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    reference = torch.backends.mkldnn.flags(enabled=False), sdpa_kernel(SDPBackend.MATH)
+    with reference[0], reference[1], torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(*inputs, **kwargs)
+    return counter.get_total_flops()
+
+
+@given(
+    st.sampled_from(["RNN", "GRU", "LSTM"]),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(1, 3),
+    st.booleans(),
+    st.integers(0, 3),
+    st.booleans(),
+    st.sampled_from([None, 1, 3]),
+    st.integers(1, 4),
+)
+def test_recurrent_macs_equal_half_of_torch_flops(
+    mode, input_size, hidden, layers, bidirectional, proj, batch_first, batch, length
+):
+    proj = proj if mode == "LSTM" and proj < hidden else 0
+    kwargs = {"proj_size": proj} if mode == "LSTM" else {}
+    module = getattr(nn, mode)(
+        input_size, hidden, layers, bidirectional=bidirectional, batch_first=batch_first, **kwargs
+    )
+    shape = (length, input_size) if batch is None else (batch, length, input_size)
+    if batch is not None and not batch_first:
+        shape = (length, batch, input_size)
+    result = shapetrace.trace(module, shape)  # the root itself: counted in the totals
+    assert 2 * result.totals.macs == torch_math_flops(module, torch.randn(shape)) > 0
+    steps = length * (batch or 1)
+    assert result.totals.macs == formulas.recurrent_macs(
+        mode, steps, input_size, hidden, layers, bidirectional, proj
+    )
+
+
+@pytest.mark.parametrize("cell", [nn.RNNCell(3, 5), nn.GRUCell(3, 5), nn.LSTMCell(3, 5)])
+@pytest.mark.parametrize("shape", [(4, 3), (3,)])
+def test_recurrent_cell_macs_equal_half_of_torch_flops(cell, shape):
+    result = shapetrace.trace(nn.Sequential(cell), shape)
+    assert 2 * result.layers[0].macs == 2 * result.totals.macs == torch_math_flops(cell, torch.randn(shape))
+
+
+@given(
+    st.integers(1, 3),
+    st.integers(1, 3).map(lambda d: 2 * d),
+    st.sampled_from([None, 3]),
+    st.sampled_from([None, 5]),
+    st.booleans(),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from([None, 2]),
+    st.booleans(),
+)
+def test_multihead_attention_macs_equal_half_of_torch_flops(
+    heads, head_dim, kdim, vdim, batch_first, target, source, batch, need_weights
+):
+    embed = heads * head_dim
+    module = nn.MultiheadAttention(embed, heads, kdim=kdim, vdim=vdim, batch_first=batch_first)
+
+    def sized(length: int, features: int) -> tuple[int, ...]:
+        if batch is None:
+            return (length, features)
+        return (batch, length, features) if batch_first else (length, batch, features)
+
+    query, key, value = sized(target, embed), sized(source, kdim or embed), sized(source, vdim or embed)
+    tensors = [torch.randn(shape) for shape in (query, key, value)]
+    model = _Attend(module, need_weights)
+    result = shapetrace.trace(model, [query, key, value])
+    expected = torch_math_flops(model, *tensors)
+    assert 2 * result.totals.macs == expected
+    assert result.totals.macs == formulas.multihead_attention_macs(
+        batch or 1, target, source, embed, kdim, vdim
+    )
+
+
+class _Attend(nn.Module):
+    def __init__(self, attention: nn.MultiheadAttention, need_weights: bool) -> None:
+        super().__init__()
+        self.attention = attention
+        self.need_weights = need_weights
+
+    def forward(self, query, key, value):
+        return self.attention(query, key, value, need_weights=self.need_weights)[0]
+
+
+class _Functions(nn.Module):
+    """Matrix products written as torch functions in a forward, with weights as bare Parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(6, 8))
+        self.kernel = nn.Parameter(torch.randn(4, 2, 3, 3))
+        self.bias = nn.Parameter(torch.randn(6))
+
+    def forward(self, x, images):
+        a = torch.nn.functional.linear(x, self.weight, self.bias)  # (2, 5, 6)
+        b = a @ a.transpose(1, 2)  # bmm via matmul: (2, 5, 5)
+        c = torch.einsum("bij,bjk->bik", b, a)  # (2, 5, 6)
+        d = torch.bmm(c, c.transpose(1, 2))  # (2, 5, 5)
+        e = torch.addmm(self.bias, x[0], self.weight.t())  # (5, 6)
+        q = a.view(2, 5, 2, 3).transpose(1, 2)  # (2, 2, 5, 3): two heads
+        f = torch.nn.functional.scaled_dot_product_attention(q, q, q)
+        g = torch.nn.functional.conv2d(images, self.kernel, padding=1)
+        return d.sum() + e.sum() + f.sum() + g.sum() + torch.mm(x[0], x[0].t()).sum()
+
+
+def test_function_macs_equal_half_of_torch_flops():
+    model = _Functions()
+    x, images = torch.randn(2, 5, 8), torch.randn(1, 2, 7, 7)
+    result = shapetrace.trace(model, input_data=(x, images), functional=True)
+    macs = {layer.type: layer.macs for layer in result.layers if layer.macs}
+    assert macs == {
+        "function:linear": 2 * 5 * 6 * 8,
+        "function:matmul": 2 * 5 * 5 * 6,
+        "function:einsum": 2 * 5 * 6 * 5,
+        "function:bmm": 2 * 5 * 5 * 6,
+        "function:addmm": 5 * 6 * 8,
+        "function:scaled_dot_product_attention": 2 * 2 * 5 * 5 * (3 + 3),
+        "function:conv2d": 4 * 7 * 7 * 2 * 9,
+        "function:mm": 5 * 5 * 8,
+    }
+    assert 2 * result.totals.macs == torch_math_flops(model, x, images)
+    plain = shapetrace.trace(model, input_data=(x, images))  # rows hidden, costs the same
+    assert plain.totals == result.totals and not plain.layers
+
+
+class _UserLeaf(nn.Module):
+    """A user-written layer with no submodules: its matmuls are its MACs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(8, 4))
+
+    def forward(self, x):
+        return torch.relu(x @ self.weight)
+
+
+def test_a_user_written_leaf_counts_the_products_in_its_forward():
+    model = nn.Sequential(_UserLeaf(), nn.Linear(4, 2))
+    result = shapetrace.trace(model, (3, 8))
+    assert [layer.name for layer in result.layers] == ["0", "1"]
+    assert result.layers[0].macs == 3 * 8 * 4
+    assert 2 * result.totals.macs == torch_math_flops(model, torch.randn(3, 8))
+    functional = shapetrace.trace(model, (3, 8), functional=True)
+    assert [layer.name for layer in functional.layers] == ["0", "0.matmul", "0.relu", "1"]
+
+
+def test_transformer_macs_equal_half_of_torch_flops():
+    layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True)
+    decoder = nn.TransformerDecoderLayer(16, 2, dim_feedforward=24)
+    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    for model, shapes in ((encoder, [(3, 7, 16)]), (decoder, [(5, 3, 16), (7, 3, 16)])):
+        model.train()  # PyTorch's fused inference path hides its products from FlopCounterMode
+        result = shapetrace.trace(model, shapes)
+        assert 2 * result.totals.macs == torch_math_flops(model, *[torch.randn(s) for s in shapes])

@@ -35,12 +35,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "激活 (各叶子层输出之和): {size}",
     },
     "convention": {
-        "en": "Convention: MACs are multiply-accumulates of Conv, ConvTranspose, Linear and Bilinear calls,\n"
-        "bias excluded, every batch element and position counted (Linear on (B, T, in): B*T*in*out);\n"
-        "FLOPs = 2 x MACs.",
-        "zh": "约定: MACs 为 Conv、ConvTranspose、Linear 与 Bilinear 调用的乘加次数, 不计偏置,\n"
-        "计入批量中的每个样本和每个位置 (Linear 作用于 (B, T, in): B*T*in*out);\n"
-        "FLOPs = 2 x MACs。",
+        "en": "Convention: MACs are multiply-accumulates of convolutions, Linear, Bilinear, RNN/GRU/LSTM,\n"
+        "attention and matrix products (matmul, bmm, einsum), bias excluded, every batch element and\n"
+        "position counted (Linear on (B, T, in): B*T*in*out); elementwise ops are not MACs. FLOPs = 2 x MACs.",
+        "zh": "约定: MACs 为卷积、Linear、Bilinear、RNN/GRU/LSTM、注意力与矩阵乘 (matmul、bmm、einsum)\n"
+        "的乘加次数, 不计偏置, 计入批量中的每个样本和每个位置 (Linear 作用于 (B, T, in): B*T*in*out);\n"
+        "逐元素运算不计入。FLOPs = 2 x MACs。",
     },
     "checks": {
         "en": "Cross-check against the formulas: {ok} ok, {mismatch} mismatch, {unchecked} unchecked "
