@@ -48,19 +48,25 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
         f"conv_transpose{n}d": ("input", "weight", "bias", "stride", "padding", "output_padding", "groups")
         for n in "123"
     },
-    "einsum": ("equation",),
+    "einsum": ("equation", "*operands"),
     "scaled_dot_product_attention": (
         "query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa",
     ),
-    "view": ("input",),
-    "reshape": ("input", "shape"),
+    "view": ("input", "*size"),
+    "reshape": ("input", "*shape"),
+    "expand": ("input", "*size"),
+    "repeat": ("input", "*repeats"),
+    "permute": ("input", "*dims"),
     "transpose": ("input", "dim0", "dim1"),
-    "permute": ("input", "dims"),
+    "swapaxes": ("input", "dim0", "dim1"),
     "unsqueeze": ("input", "dim"),
     "squeeze": ("input", "dim"),
     "softmax": ("input", "dim"),
+    "log_softmax": ("input", "dim"),
     "mean": ("input", "dim", "keepdim"),
     "sum": ("input", "dim", "keepdim"),
+    "amax": ("input", "dim", "keepdim"),
+    "amin": ("input", "dim", "keepdim"),
 }  # fmt: skip
 
 

@@ -43,20 +43,33 @@ def bind(
     """A call's tensor shapes in the order of the callee's parameters, and its other arguments by name.
 
     Positional inputs take the parameter names in order and keyword inputs keep theirs, so
-    `mha(key=k, value=v, query=q)` and `mha(q, k, v)` bind alike. `shapes`, in the order the
-    inputs were recorded, replace the recorded ones (the solver's what-if)."""
+    `mha(key=k, value=v, query=q)` and `mha(q, k, v)` bind alike; a name like "*size" takes all
+    remaining positional inputs (`x.view(2, 3)` and `x.view((2, 3))` both give size (2, 3)).
+    `shapes`, in the order the inputs were recorded, replace the recorded ones (the solver's what-if)."""
     named: list[tuple[str | None, ValueInfo, tuple[Shape, ...]]] = []
     names = iter(parameters)
+    rest: str | None = None  # the *name collecting the remaining positional inputs
+    collected: list[ValueInfo] = []
     replacements = iter(shapes) if shapes is not None else None
     for key, item in inputs.items:
         item_shapes = item.shapes
         if replacements is not None:
             item_shapes = tuple(next(replacements) for _ in item_shapes)
-        named.append((key if key is not None else next(names, None), item, item_shapes))
-    order = {name: position for position, name in enumerate(parameters)}
+        if key is None and rest is None:
+            key = next(names, None)
+            if key is not None and key.startswith("*"):
+                rest = key = key[1:]
+        if key is None and rest is not None or key == rest and rest is not None:
+            collected.append(item)
+            key = rest
+        named.append((key, item, item_shapes))
+    order = {name.lstrip("*"): position for position, name in enumerate(parameters)}
     named.sort(key=lambda entry: order.get(entry[0], len(order)) if entry[0] is not None else -1)
     bound = tuple(shape for _, _, item_shapes in named for shape in item_shapes)
     arguments = {key: item.plain() for key, item, _ in named if key is not None and item.kind != "tensor"}
+    if rest is not None:
+        values = tuple(item.plain() for item in collected if item.kind != "tensor")
+        arguments[rest] = values[0] if len(values) == 1 and isinstance(values[0], tuple) else values
     return bound, arguments
 
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import shapetrace
@@ -93,3 +95,83 @@ def test_the_model_is_unchanged_and_the_mode_is_gone_after_a_functional_trace():
         shapetrace.trace(model, (1, 3, 8, 8), functional=True)
     assert _get_current_function_mode_stack() == []
     assert all(torch.equal(model.state_dict()[key], value) for key, value in before.items())
+
+
+class _Call(nn.Module):
+    """A forward that makes one torch call: the functional view's row for it is what is tested."""
+
+    def __init__(self, function, *arguments, **keywords) -> None:
+        super().__init__()
+        self.function, self.arguments, self.keywords = function, arguments, keywords
+
+    def forward(self, *tensors):
+        return self.function(*tensors, *self.arguments, **self.keywords)
+
+
+@st.composite
+def shape_calls(draw):
+    """A tensor-shaping call: view/reshape (with -1), transpose, permute, (un)squeeze, reductions."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    rank = len(shape)
+    dim = st.integers(-rank, rank - 1)
+    kind = draw(
+        st.sampled_from(["view", "reshape", "transpose", "permute", "unsqueeze", "squeeze", "mean", "sum"])
+    )
+    if kind in ("view", "reshape"):
+        sizes = list(draw(st.permutations(shape)))
+        if draw(st.booleans()):
+            sizes[draw(st.integers(0, rank - 1))] = -1
+        if draw(st.integers(0, 4)) == 0:
+            sizes.append(draw(st.integers(2, 3)))  # sometimes a size that cannot work
+        if draw(st.booleans()):
+            return shape, (lambda x, *s: getattr(x, kind)(*s)), tuple(sizes), {}
+        return shape, (lambda x, s: getattr(x, kind)(s)), (tuple(sizes),), {}
+    if kind == "transpose":
+        return shape, torch.transpose, (draw(dim), draw(dim)), {}
+    if kind == "permute":
+        return shape, (lambda x, *d: x.permute(*d)), tuple(draw(st.permutations(range(rank)))), {}
+    if kind == "unsqueeze":
+        return shape, torch.unsqueeze, (draw(st.integers(-rank - 1, rank)),), {}
+    if kind == "squeeze":
+        return shape, torch.squeeze, (draw(dim),) if draw(st.booleans()) else (), {}
+    dims = draw(st.one_of(dim, st.lists(dim, min_size=1, max_size=rank, unique=True).map(tuple)))
+    return shape, getattr(torch, kind), (dims,), {"keepdim": draw(st.booleans())}
+
+
+@settings(max_examples=300, deadline=None)
+@given(shape_calls())
+def test_shape_functions_check_ok_against_torch(call):
+    shape, function, arguments, keywords = call
+    model = _Call(function, *arguments, **keywords)
+    try:
+        expected = function(torch.randn(shape), *arguments, **keywords).shape
+    except (RuntimeError, IndexError):
+        with pytest.raises(shapetrace.ShapeError) as info:
+            shapetrace.trace(model, shape, functional=True)
+        failed = info.value.trace.layers[-1]
+        assert failed.formula  # the formulas explain the refusal
+        return
+    result = shapetrace.trace(model, shape, functional=True)
+    row = result.layers[-1]
+    assert row.output_shapes == (tuple(expected),)
+    assert row.check == "ok", (row.type, row.formula, row.note)
+
+
+@pytest.mark.parametrize(
+    ("function", "shapes"),
+    [
+        (torch.matmul, [(2, 3, 4), (4, 5)]),
+        (torch.bmm, [(2, 3, 4), (2, 4, 5)]),
+        (torch.mm, [(3, 4), (4, 5)]),
+        (lambda a, b: torch.einsum("bij,bjk->bik", a, b), [(2, 3, 4), (2, 4, 5)]),
+        (torch.nn.functional.linear, [(2, 7, 4), (6, 4)]),
+        (torch.nn.functional.scaled_dot_product_attention, [(2, 3, 5, 8), (2, 3, 7, 8), (2, 3, 7, 6)]),
+    ],
+)
+def test_matrix_functions_check_ok_and_refuse_what_torch_refuses(function, shapes):
+    result = shapetrace.trace(_Call(function), shapes, functional=True)
+    assert result.layers[-1].check == "ok"
+    wrong = [*shapes[:-1], tuple(size + 1 for size in shapes[-1])]
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(_Call(function), wrong, functional=True)
+    assert info.value.trace.layers[-1].formula

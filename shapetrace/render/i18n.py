@@ -37,7 +37,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "convention": {
         "en": "Convention: MACs are multiply-accumulates of convolutions, Linear, Bilinear, RNN/GRU/LSTM,\n"
         "attention and matrix products (matmul, bmm, einsum), bias excluded, every batch element and\n"
-        "position counted (Linear on (B, T, in): B*T*in*out); elementwise ops are not MACs. FLOPs = 2 x MACs.",
+        "position counted (Linear on (B, T, in): B*T*in*out); elementwise ops are not MACs. "
+        "FLOPs = 2 x MACs.",
         "zh": "约定: MACs 为卷积、Linear、Bilinear、RNN/GRU/LSTM、注意力与矩阵乘 (matmul、bmm、einsum)\n"
         "的乘加次数, 不计偏置, 计入批量中的每个样本和每个位置 (Linear 作用于 (B, T, in): B*T*in*out);\n"
         "逐元素运算不计入。FLOPs = 2 x MACs。",
