@@ -79,14 +79,17 @@ def receptive_fields(trace: Trace) -> Trace:
         if len(layer.output_shapes[0]) != dims + 2:
             continue
         incoming = []
+        unknown = False  # a spatial input whose field is unknown (after a transposed conv, say)
         for source, shape in zip(layer.sources, layer.input_shapes, strict=False):
-            if source is None or len(shape) != dims + 2:
+            if len(shape) != dims + 2:
                 continue
-            if source.input is not None:
+            if source is not None and source.input is not None:
                 incoming.append(identity)
-            elif source.layer in fields:
+            elif source is not None and source.layer in fields:
                 incoming.append(fields[source.layer])
-        if not incoming:
+            else:
+                unknown = True
+        if not incoming or unknown:
             continue
         if layer.base_type in _WINDOWED:
             fields[layer.index] = _window(layer, incoming[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from shapetrace import formulas
@@ -21,6 +21,7 @@ __all__ = [
     "count_params",
     "subtree_param_counts",
     "base_type_of",
+    "smallest_embedding",
     "forward_parameters",
 ]
 
@@ -138,6 +139,13 @@ def forward_parameters(module_type: type) -> tuple[str, ...]:
         inspect.Parameter.KEYWORD_ONLY,
     )
     return tuple(p.name for p in parameters if p.name != "self" and p.kind in named)
+
+
+def smallest_embedding(modules: Iterable[nn.Module]) -> int | None:
+    """The fewest rows of any Embedding or EmbeddingBag: integer inputs below it are valid indices
+    for every table they may reach; None where the model has no embedding."""
+    sizes = [m.num_embeddings for m in modules if isinstance(m, nn.Embedding | nn.EmbeddingBag)]
+    return min(sizes) if sizes and min(sizes) > 0 else None
 
 
 def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:

@@ -207,15 +207,21 @@ class _Recorder:
 
 
 def make_inputs(
-    input_sizes: Sequence[Shape], dtypes: Sequence[torch.dtype], device: torch.device | str
+    input_sizes: Sequence[Shape],
+    dtypes: Sequence[torch.dtype],
+    device: torch.device | str,
+    index_limit: int | None = None,
 ) -> tuple[torch.Tensor, ...]:
-    """Inputs of the given shapes: random floats, zeros for integer dtypes (valid indices)."""
+    """Inputs of the given shapes: random floats; for integer dtypes random indices below
+    `index_limit` (the smallest embedding table, so every index is valid), or zeros without one."""
     tensors = []
     for size, dtype in zip(input_sizes, dtypes, strict=True):
         if torch.device(device).type == "meta":
             tensors.append(torch.empty(size, dtype=dtype, device=device))
         elif dtype.is_floating_point or dtype.is_complex:
             tensors.append(torch.randn(size, dtype=dtype, device=device))
+        elif index_limit and dtype != torch.bool:
+            tensors.append(torch.randint(0, index_limit, size, dtype=dtype, device=device))
         else:
             tensors.append(torch.zeros(size, dtype=dtype, device=device))
     return tuple(tensors)
@@ -248,7 +254,7 @@ def _normalise_sizes(input_size: Any) -> list[Shape]:
 
 
 def _arguments(
-    input_size: Any, input_data: Any, dtypes: Any, device: torch.device
+    input_size: Any, input_data: Any, dtypes: Any, device: torch.device, index_limit: int | None = None
 ) -> tuple[tuple, dict[str, Any]]:
     if input_data is not None:
         if isinstance(input_data, torch.Tensor):
@@ -264,7 +270,7 @@ def _arguments(
     elif isinstance(dtypes, torch.dtype):
         dtypes = [dtypes] * len(sizes)
     try:
-        return make_inputs(sizes, list(dtypes), device), {}
+        return make_inputs(sizes, list(dtypes), device, index_limit), {}
     except (RuntimeError, TypeError, OverflowError, ValueError) as exc:
         shapes = ", ".join(str(list(size)) for size in sizes)
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -303,7 +309,8 @@ def trace(
     failure: BaseException | None = None
     output: Any = None
     with gc_paused(), preserved(named_modules, device, warn=not lazy):
-        args, kwargs = _arguments(input_size, input_data, dtypes, device)  # random: RNG restored
+        index_limit = specs.smallest_embedding(module for _, module in named_modules)
+        args, kwargs = _arguments(input_size, input_data, dtypes, device, index_limit)  # RNG restored
         for _, module in named_modules:
             # With hooks attached, encoder layers leave their fast path, and the slow path cannot take
             # the nested tensors TransformerEncoder builds from a padding mask: keep them padded

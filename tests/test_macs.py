@@ -11,6 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import shapetrace
 from shapetrace import formulas
+from tests.oracles import torch_math_flops
 
 
 def torch_flops(model: nn.Module, *inputs: torch.Tensor) -> int:
@@ -232,17 +233,6 @@ def test_einsum_shape_and_macs_against_torch(call):
         assert 2 * formulas.einsum_macs(equation, shapes) == result[1]
 
 
-def torch_math_flops(model: nn.Module, *inputs: torch.Tensor, **kwargs) -> int:
-    """FLOPs PyTorch counts on its reference kernels: oneDNN's fused LSTM and the fused attention
-    kernels are invisible to FlopCounterMode, their unfused equivalents are not."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-
-    reference = torch.backends.mkldnn.flags(enabled=False), sdpa_kernel(SDPBackend.MATH)
-    with reference[0], reference[1], torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(*inputs, **kwargs)
-    return counter.get_total_flops()
-
-
 @given(
     st.sampled_from(["RNN", "GRU", "LSTM"]),
     st.integers(1, 5),
@@ -390,6 +380,6 @@ def test_transformer_macs_equal_half_of_torch_flops():
     decoder = nn.TransformerDecoderLayer(16, 2, dim_feedforward=24)
     encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
     for model, shapes in ((encoder, [(3, 7, 16)]), (decoder, [(5, 3, 16), (7, 3, 16)])):
-        model.train()  # PyTorch's fused inference path hides its products from FlopCounterMode
+        model.eval()
         result = shapetrace.trace(model, shapes)
         assert 2 * result.totals.macs == torch_math_flops(model, *[torch.randn(s) for s in shapes])

@@ -20,6 +20,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Receptive field of {name} ({type}), the last spatial layer: {size} input pixels, jump {jump}",
         "zh": "最后一个空间层 {name} ({type}) 的感受野: {size} 个输入像素, 跳步 {jump}",
     },
+    "field_footer_partial": {
+        "en": "Receptive field of {name} ({type}): {size} input pixels, jump {jump}; unknown from {unknown} on "
+        "(transposed convolutions, resampling and padding layers end it)",
+        "zh": "{name} ({type}) 的感受野: {size} 个输入像素, 跳步 {jump}; 自 {unknown} 起未知 "
+        "(转置卷积、重采样与填充层之后不再计算)",
+    },
     "input": {"en": "Input: {inputs} {dtype} on {device}", "zh": "输入: {inputs} {dtype} ({device})"},
     "output": {"en": "  ->  output: {outputs}", "zh": "  ->  输出: {outputs}"},
     "params": {

@@ -161,9 +161,21 @@ def footer_lines(trace: Trace, wrap: bool = True, lang: str = "en") -> list[str]
         last = spatial[-1]
         field = last.receptive_field
         jump = field.jump[0] if len(set(field.jump)) == 1 else _square(field.jump)
-        lines.append(
-            say("field_footer", lang, name=last.name, type=last.type, size=_square(field.size), jump=jump)
-        )
+        rank = len(trace.input_shapes[0]) if trace.input_shapes else 0
+        unknown = [
+            layer
+            for layer in trace.layers
+            if layer.is_leaf
+            and layer.receptive_field is None
+            and layer.output_shapes
+            and len(layer.output_shapes[0]) == rank
+            and any(size != 1 for size in layer.output_shapes[0][2:])  # not a global pool
+        ]
+        values = {"name": last.name, "type": last.type, "size": _square(field.size), "jump": jump}
+        if unknown and unknown[-1].index > last.index:
+            lines.append(say("field_footer_partial", lang, **values, unknown=unknown[0].name))
+        else:
+            lines.append(say("field_footer", lang, **values))
     for layer in trace.layers:
         if layer.check == "mismatch":
             lines.append(say("mismatch_note", lang, name=layer.name, note=note_text(layer, lang)))
