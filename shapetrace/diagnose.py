@@ -136,6 +136,28 @@ def _function(trace: Trace, layer: LayerRecord) -> str | None:
     return f"{layer.type[len('function:') :]} in {where}: {layer.formula}. Its inputs: {'; '.join(sources)}."
 
 
+# Exceptions that tensor operations raise on shapes, dtypes and devices; anything else is the code's own.
+_TENSOR_ERRORS = ("RuntimeError", "ValueError", "IndexError", "")
+
+
+def _code(trace: Trace) -> str | None:
+    """A failure that is not about sizes (a NameError, a TypeError, a failed assert): say so, and
+    where, keeping the context (what the module received, or which layer had returned)."""
+    error = trace.error
+    if error.exception_type in _TENSOR_ERRORS:
+        return None
+    where = f" at {error.location}" if error.location else ""
+    context = f" ({error.hint})" if error.hint else ""
+    if error.exception_type == "AssertionError":
+        return f"an assert in the model's code failed{where}{context}."
+    if error.exception_type == "SystemExit":
+        return f"the model's code called sys.exit{where}{context}."
+    return (
+        f"not a shape problem: {error.exception_type}{where}, a bug in the model's code rather than "
+        f"a size that does not fit{context}."
+    )
+
+
 def diagnose(trace: Trace) -> Trace:
     """The trace with its error's hint replaced by a diagnosis where one applies."""
     error = trace.error
@@ -144,6 +166,9 @@ def diagnose(trace: Trace) -> Trace:
     failing = next(
         (layer for layer in reversed(trace.layers) if layer.name == error.layer and layer.failed), None
     )
+    code = _code(trace)
+    if code:
+        return replace(trace, error=replace(error, hint=code, kind="code"))
     if failing is None:
         return trace
     for kind, explain in (

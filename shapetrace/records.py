@@ -220,7 +220,8 @@ class ErrorInfo:
     hint: str | None = None
     exception_type: str = ""
     layer_type: str = ""  # class name of that module
-    kind: str = ""  # the diagnosis: "features", "window", "channels", "function", or "" (PyTorch's own)
+    kind: str = ""  # the diagnosis: "features", "window", "channels", "function", "code", or "" (PyTorch's)
+    location: str = ""  # file:line of the model's own code where the exception was raised, if any
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from numbers import Integral
@@ -611,6 +612,25 @@ def _totals(
     )
 
 
+_LIBRARY_FILES = (
+    os.path.dirname(torch.__file__) + os.sep,
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "shapetrace" + os.sep,
+)
+
+
+def _user_location(failure: BaseException) -> str:
+    """file:line of the innermost frame of the model's own code (not torch's, not ours) that raised."""
+    location = ""
+    traceback = failure.__traceback__
+    while traceback is not None:
+        path = os.path.abspath(traceback.tb_frame.f_code.co_filename)
+        if not path.startswith(_LIBRARY_FILES) and not path.startswith("<"):
+            shown = os.path.relpath(path) if path.startswith(os.getcwd() + os.sep) else path
+            location = f"{shown}:{traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return location
+
+
 def _error_info(
     model: nn.Module, layers: tuple[LayerRecord, ...], failing: int | None, failure: BaseException
 ) -> ErrorInfo:
@@ -618,6 +638,7 @@ def _error_info(
     message = str(failure).strip() or type(failure).__name__
     if isinstance(failure, SystemExit):
         message = f"forward called sys.exit({failure.code!r})"
+    location = _user_location(failure)
     if failing is not None:
         layer = layers[failing]
         received = ", ".join(str(list(shape)) for shape in layer.input_shapes) or "no tensors"
@@ -627,6 +648,7 @@ def _error_info(
             hint=f"{layer.name} ({layer.type}) received {received}",
             exception_type=type(failure).__name__,
             layer_type=layer.type,
+            location=location,
         )
     done = [layer for layer in layers if layer.outputs is not None]
     after = f" after {done[-1].name} returned" if done else ""
@@ -635,4 +657,5 @@ def _error_info(
         message=message,
         hint=f"the error is in {type(model).__name__}.forward itself{after}",
         exception_type=type(failure).__name__,
+        location=location,
     )

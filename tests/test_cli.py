@@ -419,3 +419,11 @@ def test_the_installed_console_script_runs():
         [str(script), "lenet", "--depth", "1"], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0 and "61,706" in result.stdout
+
+
+def test_torchvision_models_without_torchvision_are_bad_usage(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # import torchvision now raises ImportError
+    monkeypatch.setitem(sys.modules, "torchvision.models", None)
+    assert main(["torchvision:resnet50"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "torchvision is not installed" in error

@@ -128,3 +128,40 @@ def test_working_sizes_are_merged_across_output_shapes():
     )
     error = _error(model, (1, 1, 12, 12))
     assert error.hint.endswith("Inputs 9-10 (H = W) work.")
+
+
+class _Typo(nn.Module):
+    def forward(self, x):
+        return x.nonexistent_method()  # the bug: the line the diagnosis must point at
+
+
+class _Asserts(nn.Module):
+    def forward(self, x):
+        assert x.shape[1] == 3, "expects RGB"
+        return x
+
+
+def test_a_bug_in_forward_is_reported_as_a_bug_with_its_file_and_line():
+    import inspect
+
+    line = inspect.getsourcelines(_Typo.forward)[1] + 1
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(nn.Sequential(nn.Linear(4, 4), _Typo()), (2, 4))
+    error = info.value.trace.error
+    assert (error.layer, error.kind, error.exception_type) == ("1", "code", "AttributeError")
+    assert error.location.endswith(f"test_diagnose.py:{line}")
+    assert info.value.hint.startswith(f"not a shape problem: AttributeError at {error.location}")
+    assert "1 (_Typo) received [2, 4]" in info.value.hint
+
+
+def test_a_failed_assert_in_the_model_is_named_as_such(capsys):
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(nn.Sequential(_Asserts()), (1, 1, 4, 4))
+    assert info.value.trace.error.kind == "code"
+    assert info.value.hint.startswith("an assert in the model's code failed at ")
+
+
+def test_shape_errors_are_not_called_bugs():
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(nn.Sequential(nn.Linear(4, 4)), (2, 5))
+    assert info.value.trace.error.kind == "features" and "not a shape problem" not in info.value.hint

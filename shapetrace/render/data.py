@@ -98,6 +98,7 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
             "type": trace.error.exception_type,
             "layer_type": trace.error.layer_type,
             "kind": trace.error.kind,
+            "location": trace.error.location or None,
         }
     return document
 

@@ -21,8 +21,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "最后一个空间层 {name} ({type}) 的感受野: {size} 个输入像素, 跳步 {jump}",
     },
     "field_footer_partial": {
-        "en": "Receptive field of {name} ({type}): {size} input pixels, jump {jump}; unknown from {unknown} on "
-        "(transposed convolutions, resampling and padding layers end it)",
+        "en": "Receptive field of {name} ({type}): {size} input pixels, jump {jump}; "
+        "unknown from {unknown} on (transposed convolutions, resampling and padding layers end it)",
         "zh": "{name} ({type}) 的感受野: {size} 个输入像素, 跳步 {jump}; 自 {unknown} 起未知 "
         "(转置卷积、重采样与填充层之后不再计算)",
     },
