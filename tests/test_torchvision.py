@@ -65,3 +65,14 @@ def test_unknown_torchvision_model_suggests_names(capsys):
     assert main(["torchvision:resnet5"]) == 2
     error = capsys.readouterr().err
     assert "torchvision has no model 'resnet5'" in error and "resnet50" in error
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_totals_equal_the_figures_in_the_weights_metadata(name):
+    """torchvision publishes num_params and `_ops` (its "GFLOPS" column, which counts
+    multiply-accumulates) for each set of weights; the weights themselves are never fetched."""
+    meta = torchvision.models.get_model_weights(name).DEFAULT.meta
+    model = torchvision.models.get_model(name, weights=None, **KWARGS.get(name, {})).to("meta").eval()
+    result = shapetrace.trace(model, (1, 3, 224, 224))
+    assert result.totals.params == meta["num_params"] == PUBLISHED[name]
+    assert round(result.totals.macs / 1e9, 3) == meta["_ops"]
