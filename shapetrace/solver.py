@@ -3,6 +3,7 @@ candidate size, then confirm the answer at the edges of each range with real met
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import time
@@ -13,6 +14,7 @@ from shapetrace._torch import nn, torch
 from shapetrace.errors import ShapeError, UsageError
 from shapetrace.records import Shape
 from shapetrace.replay import NotReplayable, Outcome, Replayer
+from shapetrace.restore import preserved
 
 __all__ = ["SizeRange", "Solution", "solve"]
 
@@ -47,6 +49,7 @@ class Solution:
     seconds: float
     first_layer: str | None = None  # the first conv or pool on the input, and its size formula
     first_formula: str | None = None
+    failure: str | None = None  # the diagnosis at the given input, when no size works
 
     @property
     def valid(self) -> tuple[SizeRange, ...]:
@@ -162,6 +165,7 @@ def solve(
     axis = {"square": -1, "H": -2, "W": -1, "L": -1}[dims]
     candidates = list(dict.fromkeys([template[axis], hi, lo, (lo + hi) // 2, 224, 96, 32]))
     traced = None
+    failures: list[str] = []
     shadow = _meta_shadow(model)
     # The meta copy costs nothing to run; a model that cannot run on meta (.item(), CPU tensors
     # made in forward, lazy parameters) is solved on its own device instead.
@@ -169,36 +173,42 @@ def solve(
     for runner, device in [(shadow, "meta"), (model, _device_of(model))]:
         if runner is None:
             continue
-        traced = _first_trace(trace, runner, template, dims, dtype, candidates, lo, hi, device)
+        traced = _first_trace(trace, runner, template, dims, dtype, candidates, lo, hi, device, failures)
         if traced is not None:
             break
-    passes = _Passes(runner, template, dims, dtype, device)
-    method = "exhaustive"
-    ranges: list[SizeRange] | None = None
-    if traced is not None:
-        try:
-            replayer = Replayer(traced)
-            ranges = _runs(sizes, lambda size: replayer((_shape_for(template, dims, size),)))
-            method = "analytic"
-        except NotReplayable:
-            ranges = None
-    if ranges is not None:
-        for size_range in ranges:  # confirm both edges of every range with a real pass
-            for size in {size_range.first, size_range.last}:
-                if passes(size).output_shapes != size_range.output_shapes:
-                    ranges = None
-                    break
-            if ranges is None:
-                break
-    if ranges is None:
+    # Passes on the model itself (one that cannot run on the meta device) must leave it as it was:
+    # train-mode BatchNorm would otherwise keep the statistics of every size tried.
+    keep = preserved(list(model.named_modules()), torch.device(device), warn=False)
+    with keep if runner is model else contextlib.nullcontext():
+        passes = _Passes(runner, template, dims, dtype, device)
         method = "exhaustive"
-        ranges = _runs(sizes, passes)
+        ranges: list[SizeRange] | None = None
+        if traced is not None:
+            try:
+                replayer = Replayer(traced)
+                ranges = _runs(sizes, lambda size: replayer((_shape_for(template, dims, size),)))
+                method = "analytic"
+            except NotReplayable:
+                ranges = None
+        if ranges is not None:
+            for size_range in ranges:  # confirm both edges of every range with a real pass
+                for size in {size_range.first, size_range.last}:
+                    if passes(size).output_shapes != size_range.output_shapes:
+                        ranges = None
+                        break
+                if ranges is None:
+                    break
+        if ranges is None:
+            method = "exhaustive"
+            ranges = _runs(sizes, passes)
     name = model_name or type(model).__name__
     elapsed = time.perf_counter() - started
     first = _first_formula(traced, dims) if traced is not None else None
+    failure = failures[0] if failures and not any(size_range.ok for size_range in ranges) else None
     return Solution(
-        name, template, dims, lo, hi, tuple(ranges), method, passes.count, elapsed, *(first or (None, None))
-    )
+        name, template, dims, lo, hi, tuple(ranges), method, passes.count, elapsed, *(first or (None, None)),
+        failure,
+    )  # fmt: skip
 
 
 def _device_of(model: nn.Module) -> str:
@@ -209,9 +219,10 @@ def _device_of(model: nn.Module) -> str:
 
 def _first_trace(
     trace: Any, model: nn.Module, template: Shape, dims: str, dtype: torch.dtype,
-    candidates: list[int], lo: int, hi: int, device: str,
+    candidates: list[int], lo: int, hi: int, device: str, failures: list[str],
 ) -> Any:  # fmt: skip
-    """A successful functional trace at one of the candidate sizes, or None."""
+    """A successful functional trace at one of the candidate sizes, or None; `failures` gets the
+    diagnosis of each size that failed, the given input's first."""
     for size in candidates:
         if lo <= size <= hi or size == candidates[0]:
             try:
@@ -219,7 +230,9 @@ def _first_trace(
                     model, _shape_for(template, dims, size), dtypes=dtype, device=device,
                     functional=True, suggest_sizes=False,
                 )  # fmt: skip
-            except (ShapeError, UsageError):
+            except ShapeError as error:
+                failures.append(f"{error.layer}: {error.hint or error.trace.error.message}")
+            except UsageError:
                 continue
     return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import inspect
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -228,6 +229,24 @@ def make_inputs(
     return tuple(tensors)
 
 
+def _check_arity(model: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+    """Refuse inputs that forward cannot take (two --input for one argument) as bad usage, before
+    the model runs: the TypeError Python would raise is not the model's failure."""
+    try:
+        signature = inspect.signature(model.forward)
+    except (TypeError, ValueError):  # builtins, TorchScript: let the call decide
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        parameters = ", ".join(signature.parameters)
+        count = len(args) + len(kwargs)
+        raise UsageError(
+            f"{type(model).__name__}.forward({parameters}) cannot take {count} input(s) ({exc}); "
+            "give one --input per tensor argument, in order"
+        ) from None
+
+
 def _model_device(model: nn.Module) -> torch.device:
     for tensor in model.parameters():
         return tensor.device
@@ -312,6 +331,7 @@ def trace(
     with gc_paused(), preserved(named_modules, device, warn=not lazy):
         index_limit = specs.smallest_embedding(module for _, module in named_modules)
         args, kwargs = _arguments(input_size, input_data, dtypes, device, index_limit)  # RNG restored
+        _check_arity(model, args, kwargs)
         for _, module in named_modules:
             # With hooks attached, encoder layers leave their fast path, and the slow path cannot take
             # the nested tensors TransformerEncoder builds from a padding mask: keep them padded

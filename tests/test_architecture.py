@@ -39,7 +39,7 @@ ALLOWED = {
     "dataflow": ({"_torch"}, {"torch"}),
     "receptive": ({"records", "formulas", "rules"}, set()),
     "replay": ({"records", "rules", "crosscheck"}, set()),
-    "solver": ({"_torch", "errors", "records", "replay", "tracer", "dataflow"}, {"torch"}),
+    "solver": ({"_torch", "errors", "records", "replay", "tracer", "dataflow", "restore"}, {"torch"}),
     "rules": ({"formulas", "records"}, set()),
     "crosscheck": ({"rules", "records"}, set()),
     "diagnose": ({"records"}, set()),

@@ -427,3 +427,12 @@ def test_torchvision_models_without_torchvision_are_bad_usage(capsys, monkeypatc
     assert main(["torchvision:resnet50"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "torchvision is not installed" in error
+
+
+def test_inputs_that_forward_cannot_take_are_bad_usage(capsys):
+    assert main(["lenet", "--input", "1,1,28,28", "--input", "1,1,28,28"]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "shapetrace: error: LeNet.forward(x) cannot take 2 input(s) (too many positional arguments); "
+        "give one --input per tensor argument, in order\n"
+    )

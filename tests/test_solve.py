@@ -163,3 +163,14 @@ def test_lazy_models_and_exits_do_not_break_the_solver(capsys):
 def test_solve_dim_needs_solve_and_two_spatial_dims(capsys):
     assert main(["lenet", "--solve-dim", "H"]) == 2
     assert "--solve-dim needs --solve" in capsys.readouterr().err
+
+
+def test_when_no_size_works_the_given_input_is_diagnosed(capsys):
+    assert main(["lenet", "--input", "1,3,32,32", "--solve", "1:40"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "No size in 1..40 works. At the given input: net.0: net.0 (Conv2d) expects 1 channel but receives 3"
+        in out
+    )
+    assert main(["lenet", "--input", "1,3,32,32", "--solve", "1:40", "--format", "json"]) == 1
+    assert "expects 1 channel" in json.loads(capsys.readouterr().out)["failure"]

@@ -41,15 +41,18 @@ def render_solution(solution: Any) -> str:
     if valid:
         works = ", ".join(_sizes(first, last) for first, last in solution.working)
         lines.append(f"Works for {works}; the smallest is {valid[0].first}.")
+    elif solution.failure:
+        lines.append(f"No size in {solution.lo}..{solution.hi} works. At the given input: {solution.failure}")
     else:
         lines.append(f"No size in {solution.lo}..{solution.hi} works.")
     if solution.first_formula:
         lines.append(f"Output size of {solution.first_layer}: {solution.first_formula}")
-    how = (
-        f"replayed with the formulas, confirmed by {solution.passes} meta-device passes"
-        if solution.method == "analytic"
-        else f"{solution.passes} meta-device passes (the formulas could not replay this model)"
-    )
+    if solution.method == "analytic":
+        how = f"replayed with the formulas, confirmed by {solution.passes} meta-device passes"
+    elif not valid:
+        how = f"{solution.passes} meta-device passes (no size ran, so there was nothing to replay)"
+    else:
+        how = f"{solution.passes} meta-device passes (the formulas could not replay this model)"
     lines.append(f"Found by: {how}.")
     return "\n".join(lines) + "\n"
 
@@ -78,4 +81,5 @@ def solution_to_dict(solution: Any) -> dict[str, Any]:
         "passes": solution.passes,
         "first_layer": solution.first_layer,
         "first_formula": solution.first_formula,
+        "failure": solution.failure,
     }
