@@ -47,7 +47,7 @@ def load_model(spec: str, kwargs: dict[str, Any], device: str) -> LoadedModel:
     source, sep, attribute = spec.rpartition(":")
     if not sep or not source or not attribute:
         raise UsageError(_unknown_model_message(spec))
-    if source.endswith(".py") or "/" in source or "\\" in source:
+    if source.endswith(".py") or "/" in source or "\\" in source or Path(source).is_file():
         namespace = _load_file(source)
     else:
         namespace = _import_module(source)
@@ -128,18 +128,27 @@ def _candidates(namespace: Any) -> list[str]:
     return found
 
 
+def _kind(value: Any) -> str:
+    return "nn.Module class" if inspect.isclass(value) else "function"
+
+
+def _a(word: str) -> str:
+    """'an int', 'a list': the article for a type name."""
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
 def _lookup(namespace: Any, attribute: str, source: str) -> Any:
     if hasattr(namespace, attribute):
         return getattr(namespace, attribute)
     candidates = _candidates(namespace)
     close = difflib.get_close_matches(attribute, candidates, n=1)
     message = f"{source} has no '{attribute}'"
-    if close:
-        message += f"; did you mean '{close[0]}'?"
+    message += f"; did you mean '{close[0]}'?" if close else "."
     if candidates:
-        message += f" It defines: {', '.join(candidates)}"
+        kinds = [f"{name} ({_kind(getattr(namespace, name))})" for name in candidates]
+        message += f" It defines: {', '.join(kinds)}"
     else:
-        message += "; it defines no nn.Module class or function"
+        message += " It defines no nn.Module class or function"
     raise UsageError(message)
 
 
@@ -150,7 +159,7 @@ def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: s
         return factory.to(device)  # built at import on the CPU: move it where the input will be
     if not callable(factory):
         raise UsageError(
-            f"{attribute} is a {type(factory).__name__}, not an nn.Module class or a function returning one"
+            f"{attribute} is {_a(type(factory).__name__)}, not an nn.Module class or a function returning one"
         )
     if inspect.isclass(factory) and not issubclass(factory, nn.Module):
         raise UsageError(f"{attribute} is a class but not an nn.Module subclass")
@@ -163,7 +172,7 @@ def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: s
     except Exception as exc:
         raise UsageError(f"{attribute}({call}) raised {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):
-        raise UsageError(f"{attribute}() returned a {type(model).__name__}, not an nn.Module")
+        raise UsageError(f"{attribute}() returned {_a(type(model).__name__)}, not an nn.Module")
     return model
 
 

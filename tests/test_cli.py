@@ -45,9 +45,10 @@ BAD_USAGE = [
     pytest.param(["alexnet", "--kwargs", "[1]"], "must be a JSON object", id="json-not-object"),
     pytest.param(["alexnet", "--kwargs", '{"a": 1}'], "takes no --kwargs", id="zoo-kwargs"),
     pytest.param(["missing.py:Net", "--input", "1,3"], "no such file: missing.py", id="missing-file"),
+    pytest.param(["README.md:Net", "--input", "1,3"], "README.md is not a Python file", id="not-python"),
     pytest.param(
         [f"{EXAMPLE}:Nope", "--input", "1,3,32,32"],
-        "It defines: CifarCNN, small_cifar_cnn",
+        "has no 'Nope'. It defines: CifarCNN (nn.Module class), small_cifar_cnn (function)",
         id="missing-name",
     ),
     pytest.param([f"{EXAMPLE}:CifarCNN"], "has no default input", id="needs-input"),
