@@ -1,7 +1,7 @@
 """A residual block whose shortcut forgot the stride: the + fails, and shapetrace says why.
 
-    shapetrace examples/broken_residual.py:net --input 1,8,16,16
-    shapetrace examples/broken_residual.py:fixed --input 1,8,16,16 --functional --explain
+shapetrace examples/broken_residual.py:net --input 1,8,16,16
+shapetrace examples/broken_residual.py:fixed --input 1,8,16,16 --functional --explain
 """
 
 from torch import nn

@@ -1,7 +1,7 @@
 """A small CNN for CIFAR-10-sized input (3 x 32 x 32), to trace with shapetrace.
 
-    shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32
-    shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --kwargs '{"num_classes": 100}'
+shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32
+shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --kwargs '{"num_classes": 100}'
 """
 
 from torch import nn

@@ -1,6 +1,6 @@
 """A model whose Conv2d subclass crops its output: shapetrace's cross-check catches it.
 
-    shapetrace examples/cropping_conv.py:net --input 1,3,8,8 --strict
+shapetrace examples/cropping_conv.py:net --input 1,3,8,8 --strict
 """
 
 from torch import nn

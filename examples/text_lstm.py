@@ -1,6 +1,6 @@
 """A text classifier: token ids -> Embedding -> two-layer bidirectional LSTM -> Linear.
 
-    shapetrace examples/text_lstm.py:TextLSTM --input 4,32 --dtype int64
+shapetrace examples/text_lstm.py:TextLSTM --input 4,32 --dtype int64
 """
 
 import torch

@@ -1,6 +1,6 @@
 """A small Transformer encoder for sequence classification, with a learned positional embedding.
 
-    shapetrace examples/tiny_transformer.py:TinyTransformer --input 2,16 --dtype int64
+shapetrace examples/tiny_transformer.py:TinyTransformer --input 2,16 --dtype int64
 """
 
 import torch
@@ -10,8 +10,15 @@ from torch import nn
 class TinyTransformer(nn.Module):
     """Token and position embeddings, two encoder layers, mean pooling, a Linear head."""
 
-    def __init__(self, vocab_size: int = 1000, max_len: int = 64, dim: int = 64, heads: int = 4,
-                 layers: int = 2, classes: int = 3):
+    def __init__(
+        self,
+        vocab_size: int = 1000,
+        max_len: int = 64,
+        dim: int = 64,
+        heads: int = 4,
+        layers: int = 2,
+        classes: int = 3,
+    ):
         super().__init__()
         self.tokens = nn.Embedding(vocab_size, dim)
         self.positions = nn.Embedding(max_len, dim)

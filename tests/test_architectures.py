@@ -35,7 +35,7 @@ CASES = {
     "unet": (lambda: example("unet", "UNet")(), [(1, 3, 32, 32)], [torch.float32]),
     "conv3d": (models.Conv3dNet, [(2, 1, 8, 16, 16)], [torch.float32]),
     "siamese": (models.Siamese, [(2, 1, 12, 12), (2, 1, 12, 12)], [torch.float32] * 2),
-    "gpt": (models.TinyGPT, [(2, 12)], [torch.int64]),
+    "gpt": (lambda: example("tiny_gpt", "TinyGPT")(), [(2, 12)], [torch.int64]),
     "bare-parameters": (models.BareParameters, [(5, 6)], [torch.float32]),
     "moduledict": (models.MultiTask, [(3, 10)], [torch.float32]),
 }
@@ -166,7 +166,7 @@ def test_siamese_encoder_appears_twice_and_counts_once():
 
 
 def test_tied_gpt_counts_the_table_once_where_torchinfo_counts_it_twice():
-    model = models.TinyGPT().eval()
+    model = CASES["gpt"][0]().eval()
     tokens = torch.randint(0, 100, (2, 12))
     result = shapetrace.trace(model, input_data=tokens)
     truth = sum(p.numel() for p in model.parameters())
