@@ -421,15 +421,20 @@ def einsum_macs(equation: str, shapes: Sequence[Sequence[int]]) -> int:
     return total
 
 
-def attention_macs(query_shape: Sequence[int], key_shape: Sequence[int], value_shape: Sequence[int]) -> int:
+def attention_macs(
+    query_shape: Sequence[int], key_shape: Sequence[int], value_shape: Sequence[int], enable_gqa: bool = False
+) -> int:
     """MACs of scaled dot-product attention: Q·Kᵀ (L·S·E per batch and head), then the weights
-    times V (L·S·Ev); the softmax and the scaling are not multiply-accumulates."""
+    times V (L·S·Ev); the softmax and the scaling are not multiply-accumulates. With grouped-query
+    attention (enable_gqa) key and value have fewer heads, shared by groups of query heads."""
     length, embed = query_shape[-2], query_shape[-1]
     source, value_embed = key_shape[-2], value_shape[-1]
+    keep = 3 if enable_gqa else 2
     batch = _broadcast(
-        query_shape[:-2], _broadcast(key_shape[:-2], value_shape[:-2], "attention"), "attention"
+        query_shape[:-keep], _broadcast(key_shape[:-keep], value_shape[:-keep], "attention"), "attention"
     )
-    return numel(batch) * length * source * (embed + value_embed)
+    heads = (query_shape[-3],) if enable_gqa else ()
+    return numel((*batch, *heads)) * length * source * (embed + value_embed)
 
 
 def multihead_attention_macs(

@@ -393,4 +393,4 @@ def _einsum(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequ
 
 @function_mac_rule("scaled_dot_product_attention")
 def _attention(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
-    return formulas.attention_macs(shapes[0], shapes[1], shapes[2])
+    return formulas.attention_macs(shapes[0], shapes[1], shapes[2], bool(arguments.get("enable_gqa")))

@@ -80,3 +80,14 @@ class MultiTask(nn.Module):
     def forward(self, x):
         features = self.trunk(x)
         return {name: head(features) for name, head in self.heads.items()}
+
+
+class Call(nn.Module):
+    """A forward that makes one torch call: the functional view's row for it is what is tested."""
+
+    def __init__(self, function, *arguments, **keywords) -> None:
+        super().__init__()
+        self.function, self.arguments, self.keywords = function, arguments, keywords
+
+    def forward(self, *tensors):
+        return self.function(*tensors, *self.arguments, **self.keywords)

@@ -13,6 +13,7 @@ from torch import nn
 import shapetrace
 from shapetrace import zoo
 from shapetrace.cli import main
+from tests.models import Call
 
 
 @pytest.mark.parametrize("name", ["googlenet", "resnet18"])
@@ -97,17 +98,6 @@ def test_the_model_is_unchanged_and_the_mode_is_gone_after_a_functional_trace():
     assert all(torch.equal(model.state_dict()[key], value) for key, value in before.items())
 
 
-class _Call(nn.Module):
-    """A forward that makes one torch call: the functional view's row for it is what is tested."""
-
-    def __init__(self, function, *arguments, **keywords) -> None:
-        super().__init__()
-        self.function, self.arguments, self.keywords = function, arguments, keywords
-
-    def forward(self, *tensors):
-        return self.function(*tensors, *self.arguments, **self.keywords)
-
-
 @st.composite
 def shape_calls(draw):
     """A tensor-shaping call: view/reshape (with -1), transpose, permute, (un)squeeze, reductions."""
@@ -142,7 +132,7 @@ def shape_calls(draw):
 @given(shape_calls())
 def test_shape_functions_check_ok_against_torch(call):
     shape, function, arguments, keywords = call
-    model = _Call(function, *arguments, **keywords)
+    model = Call(function, *arguments, **keywords)
     try:
         expected = function(torch.randn(shape), *arguments, **keywords).shape
     except (RuntimeError, IndexError):
@@ -169,9 +159,9 @@ def test_shape_functions_check_ok_against_torch(call):
     ],
 )
 def test_matrix_functions_check_ok_and_refuse_what_torch_refuses(function, shapes):
-    result = shapetrace.trace(_Call(function), shapes, functional=True)
+    result = shapetrace.trace(Call(function), shapes, functional=True)
     assert result.layers[-1].check == "ok"
     wrong = [*shapes[:-1], tuple(size + 1 for size in shapes[-1])]
     with pytest.raises(shapetrace.ShapeError) as info:
-        shapetrace.trace(_Call(function), wrong, functional=True)
+        shapetrace.trace(Call(function), wrong, functional=True)
     assert info.value.trace.layers[-1].formula

@@ -11,6 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import shapetrace
 from shapetrace import formulas
+from tests.models import Call
 from tests.oracles import torch_math_flops
 
 
@@ -383,3 +384,31 @@ def test_transformer_macs_equal_half_of_torch_flops():
         model.eval()
         result = shapetrace.trace(model, shapes)
         assert 2 * result.totals.macs == torch_math_flops(model, *[torch.randn(s) for s in shapes])
+
+
+@given(
+    st.sampled_from([(), (2,), (2, 3)]),
+    st.integers(1, 3),
+    st.sampled_from([1, 2, 4]),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(1, 4),
+    st.integers(1, 4),
+)
+def test_attention_macs_and_shape_with_grouped_query_heads(
+    batch, groups, kv_heads, length, source, dim, vdim
+):
+    """scaled_dot_product_attention, plain (groups = 1) and grouped-query (enable_gqa=True)."""
+    query = (*batch, kv_heads * groups, length, dim)
+    key, value = (*batch, kv_heads, source, dim), (*batch, kv_heads, source, vdim)
+    gqa = groups > 1
+    model = Call(lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=gqa))
+    result = shapetrace.trace(model, [query, key, value], functional=True)
+    row = result.layers[-1]
+    assert row.check == "ok"
+    assert (
+        2 * row.macs
+        == 2 * result.totals.macs
+        == torch_math_flops(model, *map(torch.randn, (query, key, value)))
+    )
+    assert row.macs == formulas.attention_macs(query, key, value, gqa)

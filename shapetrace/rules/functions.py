@@ -142,15 +142,17 @@ def _einsum(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mappin
 
 
 @rule("function:scaled_dot_product_attention")
-def _attention(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
+@with_arguments
+def _attention(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
     query, key, value = inputs[0], inputs[1], inputs[2]
     if query[-1] != key[-1] or key[-2] != value[-2]:
         raise ValueError(
             f"attention needs query and key of one head size and key and value of one length, got "
             f"{list(query)}, {list(key)}, {list(value)}"
         )
-    batch = broadcast([query[:-2], key[:-2], value[:-2]]) if len(query) > 2 else ()
-    out = (*batch, query[-2], value[-1])
+    keep = 3 if arguments.get("enable_gqa") else 2  # grouped-query: key and value have fewer heads
+    batch = broadcast([query[:-keep], key[:-keep], value[:-keep]]) if len(query) > keep else ()
+    out = (*batch, *query[-keep:-2], query[-2], value[-1])
     return Derivation((out,), f"(L = {query[-2]}) × (S = {key[-2]}) weights times V → {list(out)}")
 
 
