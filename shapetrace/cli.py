@@ -407,7 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("shapetrace: error: PyTorch is not installed: pip install torch", file=sys.stderr)
         return 2
     except UsageError as exc:
-        print(f"shapetrace: error: {exc}", file=sys.stderr)
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"shapetrace: error: {message}", file=sys.stderr)  # one line, whatever a constructor said
         return 2
     except KeyboardInterrupt:
         print("shapetrace: interrupted", file=sys.stderr)

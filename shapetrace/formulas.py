@@ -33,6 +33,7 @@ __all__ = [
     "einsum_macs",
     "attention_macs",
     "multihead_attention_macs",
+    "matrix_chain_macs",
     "recurrent_macs",
 ]
 
@@ -438,14 +439,52 @@ def attention_macs(
 
 
 def multihead_attention_macs(
-    batch: int, target: int, source: int, embed_dim: int, kdim: int | None = None, vdim: int | None = None
+    batch: int,
+    target: int,
+    source: int,
+    embed_dim: int,
+    kdim: int | None = None,
+    vdim: int | None = None,
+    extra_keys: int = 0,
 ) -> int:
     """MACs of nn.MultiheadAttention: the query/key/value projections, the attention (L·S·E twice,
-    summed over heads), and the output projection."""
+    summed over heads), and the output projection. `extra_keys` (add_bias_kv, add_zero_attn) are
+    positions appended to the projected keys and values: attended to, not projected."""
     kdim, vdim = kdim or embed_dim, vdim or embed_dim
     projections = target * embed_dim * embed_dim + source * (kdim + vdim) * embed_dim
-    attention = 2 * target * source * embed_dim
+    attention = 2 * target * (source + extra_keys) * embed_dim
     return batch * (projections + attention + target * embed_dim * embed_dim)
+
+
+def matrix_chain_macs(shapes: Sequence[Sequence[int]]) -> int:
+    """MACs of torch.linalg.multi_dot: the cheapest order of the matrix products (a first 1-d
+    operand is a row vector, a last one a column), found as PyTorch finds it."""
+    dims = [shapes[0][0] if len(shapes[0]) == 2 else 1]
+    for shape in shapes:
+        _require(len(shape) in (1, 2), f"multi_dot takes 1-d or 2-d tensors, got {list(shape)}")
+    for position, shape in enumerate(shapes):
+        if len(shape) == 2:
+            _require(
+                shape[0] == dims[-1], f"multi_dot: {list(shape)} does not follow a {dims[-1]}-column matrix"
+            )
+            dims.append(shape[1])
+        elif position == 0:
+            dims = [1, shape[0]]
+        else:
+            _require(
+                shape[0] == dims[-1], f"multi_dot: {list(shape)} does not follow a {dims[-1]}-column matrix"
+            )
+            dims.append(1)
+    count = len(dims) - 1
+    cost = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for first in range(count - length):
+            last = first + length
+            cost[first][last] = min(
+                cost[first][split] + cost[split + 1][last] + dims[first] * dims[split + 1] * dims[last + 1]
+                for split in range(first, last)
+            )
+    return cost[0][count - 1]
 
 
 def recurrent_macs(

@@ -92,7 +92,8 @@ def _load_file(source: str) -> Any:
             spec.loader.exec_module(module)
     except SyntaxError as exc:
         del sys.modules[module_name]
-        raise UsageError(f"{exc.filename or source}, line {exc.lineno}: syntax error: {exc.msg}") from None
+        line = f", line {exc.lineno}" if exc.lineno else ""
+        raise UsageError(f"{exc.filename or source}{line}: syntax error: {exc.msg}") from None
     except SystemExit as exc:
         del sys.modules[module_name]
         raise UsageError(f"running {source} called sys.exit({exc.code!r})") from None
@@ -109,7 +110,8 @@ def _import_module(source: str) -> Any:
     except ImportError as exc:
         raise UsageError(f"cannot import {source}: {exc}") from None
     except SyntaxError as exc:
-        raise UsageError(f"{exc.filename}, line {exc.lineno}: syntax error: {exc.msg}") from None
+        line = f", line {exc.lineno}" if exc.lineno else ""
+        raise UsageError(f"{exc.filename or source}{line}: syntax error: {exc.msg}") from None
     except SystemExit as exc:
         raise UsageError(f"importing {source} called sys.exit({exc.code!r})") from None
     except Exception as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ __all__ = [
     "macs_of",
     "mac_rule",
     "function_macs",
-    "has_mac_rule",
+    "is_torch_layer",
     "count_params",
     "subtree_param_counts",
     "base_type_of",
@@ -78,6 +79,7 @@ _ATTRIBUTE_NAMES = (
     "proj_size",
     "embed_dim",
     "num_heads",
+    "add_zero_attn",
     "negative_slope",
 )
 
@@ -111,6 +113,8 @@ def attributes_of(module: nn.Module) -> tuple[tuple[str, Any], ...]:
             found.append((name, _plain(value)))
     if "bias" in module._parameters and "bias" not in state:
         found.append(("bias", module._parameters["bias"] is not None))  # Linear, Conv: is there one
+    if "bias_k" in module._parameters:  # MultiheadAttention(add_bias_kv=True): one more key position
+        found.append(("add_bias_kv", module._parameters["bias_k"] is not None))
     return tuple(found)
 
 
@@ -169,9 +173,12 @@ def _rule_for(module_type: type) -> MacRule | None:
     return None
 
 
-def has_mac_rule(module_type: type) -> bool:
-    """Whether a MAC rule covers this type's whole call (then the calls inside it add nothing)."""
-    return _rule_for(module_type) is not None
+def is_torch_layer(module_type: type) -> bool:
+    """A torch.nn class, or a subclass that keeps its forward: its work happens inside torch's own
+    code (Conv2d's F.conv2d), which its MAC rule accounts for. A subclass that rewrites forward is
+    user code, like any module the user writes."""
+    base, custom = base_type_of(module_type)
+    return bool(base) and not custom
 
 
 def _bound_shapes(inputs: ValueInfo, parameters: tuple[str, ...]) -> tuple[Shape, ...]:
@@ -180,19 +187,31 @@ def _bound_shapes(inputs: ValueInfo, parameters: tuple[str, ...]) -> tuple[Shape
     return bind(inputs, parameters)[0]
 
 
+_RULE_ERRORS = (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError)
+
+
 def macs_of(
     module_type: type,
     attributes: tuple[tuple[str, Any], ...],
     inputs: ValueInfo,
     output_shapes: Sequence[Shape],
-) -> int:
-    """MACs of one call by the rule of the nearest registered base class; 0 where there is none.
+) -> int | None:
+    """MACs of one whole call by the rule of its torch.nn layer, or None where no rule applies (no
+    rule; a subclass that rewrites forward, except recurrent layers, whose work torch functions do
+    not show; a call the rule cannot read): then the calls inside it are what it costs.
 
     The rule sees the input shapes in the order of forward's parameters."""
     rule = _rule_for(module_type)
-    if rule is None or not inputs.shapes or not output_shapes:
+    if rule is None:
+        return None
+    if not is_torch_layer(module_type) and not issubclass(module_type, nn.RNNBase | nn.RNNCellBase):
+        return None
+    if not inputs.shapes or not output_shapes:
         return 0
-    return rule(dict(attributes), _bound_shapes(inputs, forward_parameters(module_type)), output_shapes)
+    try:
+        return rule(dict(attributes), _bound_shapes(inputs, forward_parameters(module_type)), output_shapes)
+    except _RULE_ERRORS:
+        return None
 
 
 FunctionMacRule = Callable[[Sequence[Shape], Mapping[str, Any], Sequence[Shape]], int]
@@ -307,9 +326,19 @@ def _bilinear(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequen
     return formulas.bilinear_macs(outputs[0], attrs["in1_features"], attrs["in2_features"])
 
 
+def _sequence_input(inputs: Sequence[Shape], input_size: int) -> Shape:
+    """The input sequence among a recurrent call's tensors: the first with input_size features (a
+    subclass may take the hidden state first)."""
+    for shape in inputs:
+        if 1 <= len(shape) <= 3 and shape[-1] == input_size:
+            return shape
+    raise ValueError(f"no input with {input_size} features")
+
+
 @mac_rule(nn.RNNBase)
 def _recurrent(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
-    steps = formulas.numel(inputs[0]) // attrs["input_size"]  # batch × length; a PackedSequence's data too
+    sequence = _sequence_input(inputs, attrs["input_size"])
+    steps = formulas.numel(sequence) // attrs["input_size"]  # batch × length; a PackedSequence's data too
     return formulas.recurrent_macs(
         attrs["mode"],
         steps,
@@ -323,7 +352,7 @@ def _recurrent(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Seque
 
 def _cell_rule(mode: str) -> MacRule:
     def rule(attrs: Mapping[str, Any], inputs: Sequence[Shape], outputs: Sequence[Shape]) -> int:
-        steps = formulas.numel(inputs[0]) // attrs["input_size"]  # the batch (1 when unbatched)
+        steps = formulas.numel(_sequence_input(inputs, attrs["input_size"])) // attrs["input_size"]
         return formulas.recurrent_macs(mode, steps, attrs["input_size"], attrs["hidden_size"])
 
     return rule
@@ -342,14 +371,48 @@ def _multihead_attention(attrs: Mapping[str, Any], inputs: Sequence[Shape], outp
         batch, target, source = query[0], query[1], key[1]
     else:
         batch, target, source = query[1], query[0], key[0]
+    extra = int(bool(attrs.get("add_bias_kv"))) + int(bool(attrs.get("add_zero_attn")))
     return formulas.multihead_attention_macs(
-        batch, target, source, attrs["embed_dim"], attrs.get("kdim"), attrs.get("vdim")
+        batch, target, source, attrs["embed_dim"], attrs.get("kdim"), attrs.get("vdim"), extra
     )
 
 
-@function_mac_rule("matmul", "mm", "bmm", "mv", "dot", "inner")
+@function_mac_rule("matmul", "mm", "bmm", "mv", "dot")
 def _matmul(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
     return formulas.numel(outputs[0]) * shapes[0][-1]
+
+
+@function_mac_rule("__rmatmul__")
+def _rmatmul(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    return formulas.numel(outputs[0]) * shapes[1][-1]  # b.__rmatmul__(a) is a @ b
+
+
+@function_mac_rule("inner")
+def _inner(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    if not shapes[0] or not shapes[1]:
+        return 0  # with a scalar it is an elementwise product
+    return formulas.numel(outputs[0]) * shapes[0][-1]
+
+
+@function_mac_rule("tensordot")
+def _tensordot(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    out = formulas.numel(outputs[0])
+    contracted = math.isqrt(formulas.numel(shapes[0]) * formulas.numel(shapes[1]) // out) if out else 0
+    return out * contracted  # numel(a)·numel(b) = out · contracted²
+
+
+@function_mac_rule("multi_dot", "linalg_multi_dot")
+def _multi_dot(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    return formulas.matrix_chain_macs(shapes)
+
+
+@function_mac_rule("multi_head_attention_forward")
+def _mha_forward(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
+    query, key, value = shapes[0], shapes[1], shapes[2]  # sequence first: (L, N, E), or (L, E)
+    batch = query[1] if len(query) == 3 else 1
+    extra = int(arguments.get("bias_k", "a tensor") is not None) + int(bool(arguments.get("add_zero_attn")))
+    embed = arguments.get("embed_dim_to_check") or query[-1]
+    return formulas.multihead_attention_macs(batch, query[0], key[0], embed, key[-1], value[-1], extra)
 
 
 @function_mac_rule("addmm", "addmv", "baddbmm", "addbmm")

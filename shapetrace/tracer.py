@@ -323,7 +323,7 @@ def trace(
         named_modules = list(model.named_modules())
     leaf_modules = [m for _, m in named_modules if all(c is None for c in m._modules.values())]
     leaves = {id(m) for m in leaf_modules}
-    opaque = {id(m) for m in leaf_modules if specs.base_type_of(type(m))[0]}
+    opaque = {id(m) for m in leaf_modules if specs.is_torch_layer(type(m))}
     recorder = _Recorder(leaves, opaque)
     handles = []
     failure: BaseException | None = None
@@ -476,7 +476,7 @@ def _freeze(
 
 
 def _call_macs(calls: list[list[Any]], attributes: dict[int, tuple[tuple[str, Any], ...]]) -> list[int]:
-    """MACs of every call: by the rule for its type where there is one (the rule covers the whole
+    """MACs of every call: by the rule for its layer where one applies (the rule covers the whole
     call: MultiheadAttention's own functions add nothing), else the sum of the calls inside it."""
     macs = []
     complete = []
@@ -486,8 +486,9 @@ def _call_macs(calls: list[list[Any]], attributes: dict[int, tuple[tuple[str, An
             complete.append(False)
             continue
         output_shapes = outputs.shapes if outputs is not None else ()
-        macs.append(specs.macs_of(type(module), attributes[id(module)], inputs, output_shapes))
-        complete.append(specs.has_mac_rule(type(module)))
+        own = specs.macs_of(type(module), attributes[id(module)], inputs, output_shapes)
+        macs.append(own or 0)
+        complete.append(own is not None)
     for index in range(len(calls) - 1, -1, -1):  # children come after their parent
         parent = calls[index][1]
         if parent is not None and not complete[parent]:
@@ -655,7 +656,8 @@ def _error_info(
     model: nn.Module, layers: tuple[LayerRecord, ...], failing: int | None, failure: BaseException
 ) -> ErrorInfo:
     """Where the forward pass failed: the innermost module that did not return, or the root."""
-    message = str(failure).strip() or type(failure).__name__
+    lines = [line.strip() for line in str(failure).splitlines() if line.strip()]
+    message = " ".join(lines) or type(failure).__name__  # one line, whatever the exception said
     if isinstance(failure, SystemExit):
         message = f"forward called sys.exit({failure.code!r})"
     location = _user_location(failure)

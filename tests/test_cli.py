@@ -437,3 +437,20 @@ def test_inputs_that_forward_cannot_take_are_bad_usage(capsys):
         "shapetrace: error: LeNet.forward(x) cannot take 2 input(s) (too many positional arguments); "
         "give one --input per tensor argument, in order\n"
     )
+
+
+def test_usage_errors_stay_one_line_whatever_the_user_code_says(tmp_path, capsys):
+    multi = tmp_path / "multi.py"
+    multi.write_text(
+        "from torch import nn\n\nclass A(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        raise ValueError('first\\nsecond\\nthird')\n"
+    )
+    nul = tmp_path / "nul.py"
+    nul.write_bytes(b"x = 1\x00\n")
+    assert main([f"{multi}:A", "--input", "1"]) == 2
+    assert capsys.readouterr().err == "shapetrace: error: A() raised ValueError: first second third\n"
+    assert main([f"{nul}:A", "--input", "1"]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"shapetrace: error: {nul}: syntax error: source code string cannot contain null bytes\n"
+    )

@@ -20,6 +20,7 @@ from torch.overrides import _get_current_function_mode_stack
 
 import shapetrace
 from shapetrace.cli import main
+from tests.oracles import torch_math_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = max(200, settings.default.max_examples)  # each example takes milliseconds: more than the default
@@ -243,8 +244,10 @@ def test_random_command_lines_exit_0_1_or_2_and_never_a_traceback(argv):
     event(f"exit {code}")
     assert code in (0, 1, 2), (command, code, err)
     assert "Traceback" not in out + err, (command, err)
-    if code == 2:  # bad usage: one line saying what is wrong (argparse adds its usage line)
-        assert err.strip().splitlines()[-1].startswith("shapetrace: "), (command, err)
+    if code == 2:  # bad usage: one line saying what is wrong (argparse puts its usage line first)
+        lines = err.strip().splitlines()
+        assert lines[-1].startswith("shapetrace: "), (command, err)
+        assert len(lines) == 1 or lines[0].startswith("usage: "), (command, err)
     elif code == 1:  # the forward pass failed, --strict found a mismatch, or --solve found no size
         text = out + err + written
         meaning = ("failed", "mismatch", "No size", "失败", "不符")
@@ -253,3 +256,113 @@ def test_random_command_lines_exit_0_1_or_2_and_never_a_traceback(argv):
         assert out.strip() or written.strip() or "-o" in argv, (command, err)
     assert _get_current_function_mode_stack() == []
     assert torch.is_grad_enabled()
+
+
+class _Recurrent(nn.Module):
+    def __init__(self, layer: nn.RNNBase) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x):
+        return self.layer(x)[0]
+
+
+class _SelfAttention(nn.Module):
+    def __init__(self, attention: nn.MultiheadAttention, need_weights: bool) -> None:
+        super().__init__()
+        self.attention, self.need_weights = attention, need_weights
+
+    def forward(self, x):
+        return self.attention(x, x, x, need_weights=self.need_weights)[0]
+
+
+class _Product(nn.Module):
+    """x @ W, einsum or F.linear with a bare Parameter: a layer the user wrote."""
+
+    def __init__(self, features: int, out: int, how: str) -> None:
+        super().__init__()
+        self.weight, self.how = nn.Parameter(torch.randn(features, out)), how
+
+    def forward(self, x):
+        if self.how == "matmul":
+            return x @ self.weight
+        if self.how == "einsum":
+            return torch.einsum("btd,de->bte", x, self.weight)
+        return torch.nn.functional.linear(x, self.weight.t())
+
+
+class _HeadsAttention(nn.Module):
+    """Heads split by view/transpose, then scaled_dot_product_attention."""
+
+    def __init__(self, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+
+    def forward(self, x):
+        batch, length, features = x.shape
+        q = x.view(batch, length, self.heads, features // self.heads).transpose(1, 2)
+        out = torch.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True)
+        return out.transpose(1, 2).reshape(batch, length, features)
+
+
+class _Conv1dOverTime(nn.Module):
+    def __init__(self, features: int, out: int, kernel: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(features, out, kernel, padding=kernel // 2)
+
+    def forward(self, x):
+        return self.conv(x.transpose(1, 2))[..., : x.shape[1]].transpose(1, 2)
+
+
+@st.composite
+def sequence_layers(draw, features: int) -> tuple[nn.Module, int]:
+    """A random layer for (batch, length, features) inputs, and the features it leaves."""
+    kind = draw(st.sampled_from(["linear", "rnn", "mha", "product", "sdpa", "encoder", "conv", "norm"]))
+    out = draw(st.sampled_from([2, 4, 6, 8]))
+    heads = draw(st.sampled_from([h for h in (1, 2, 4) if features % h == 0]))
+    if kind == "linear":
+        return nn.Linear(features, out, bias=draw(st.booleans())), out
+    if kind == "rnn":
+        mode = draw(st.sampled_from([nn.RNN, nn.GRU, nn.LSTM]))
+        bidirectional = draw(st.booleans())
+        layer = mode(features, out, draw(st.integers(1, 2)), batch_first=True, bidirectional=bidirectional)
+        return _Recurrent(layer), out * (2 if bidirectional else 1)
+    if kind == "mha":
+        attention = nn.MultiheadAttention(
+            features,
+            heads,
+            batch_first=True,
+            add_bias_kv=draw(st.booleans()),
+            add_zero_attn=draw(st.booleans()),
+        )
+        return _SelfAttention(attention, draw(st.booleans())), features
+    if kind == "product":
+        return _Product(features, out, draw(st.sampled_from(["matmul", "einsum", "linear"]))), out
+    if kind == "sdpa":
+        return _HeadsAttention(heads), features
+    if kind == "encoder":
+        return nn.TransformerEncoderLayer(
+            features, heads, 2 * features, dropout=0.0, batch_first=True
+        ), features
+    if kind == "conv":
+        return _Conv1dOverTime(features, out, draw(st.sampled_from([1, 3]))), out
+    return draw(st.sampled_from([nn.LayerNorm(features), nn.GELU(), nn.Identity()])), features
+
+
+@settings(deadline=None, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_sequence_models_count_the_macs_pytorch_counts(data):
+    """Chains of recurrent, attention, matmul/einsum/linear and conv layers: the totals equal
+    PyTorch's FLOP counter (on its unfused kernels), with and without --functional."""
+    features = first = data.draw(st.sampled_from([4, 8]))
+    modules = []
+    for _ in range(data.draw(st.integers(1, 4))):
+        module, features = data.draw(sequence_layers(features))
+        modules.append(module)
+    model = nn.Sequential(*modules).eval()
+    shape = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 6)), first)
+    before = state(model)
+    result = shapetrace.trace(model, shape, functional=data.draw(st.booleans()))
+    assert same_state(before, state(model))
+    assert 2 * result.totals.macs == torch_math_flops(model, torch.randn(shape))
+    assert result.checks["mismatch"] == 0

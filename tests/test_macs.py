@@ -412,3 +412,82 @@ def test_attention_macs_and_shape_with_grouped_query_heads(
         == torch_math_flops(model, *map(torch.randn, (query, key, value)))
     )
     assert row.macs == formulas.attention_macs(query, key, value, gqa)
+
+
+class _SubclassedAttention(nn.MultiheadAttention):
+    """A torch layer whose forward is rewritten: user code, costed by the calls inside it."""
+
+    def forward(self, x):
+        return super().forward(x, x, x)[0]
+
+
+class _StateFirstGRU(nn.GRU):
+    def forward(self, state, x):
+        return super().forward(x, state)[0]
+
+
+class _MixingLinear(nn.Linear):
+    def __init__(self) -> None:
+        super().__init__(4, 6)
+        self.mix = nn.Parameter(torch.randn(6, 6))
+
+    def forward(self, x):
+        return super().forward(x) @ self.mix
+
+
+class _Composite(nn.Module):
+    """torch functions that multiply inside: tensordot, multi_dot, inner, and a functional MHA."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.c = (nn.Parameter(torch.randn(shape)) for shape in ((8, 5), (5, 7), (7, 3)))
+        self.attention = nn.MultiheadAttention(8, 2, add_bias_kv=True, add_zero_attn=True)
+
+    def forward(self, x):  # x: (4, 2, 8)
+        y = torch.tensordot(x, self.a, dims=1)  # (4, 2, 5)
+        z = torch.linalg.multi_dot([x[0], self.a, self.b, self.c])  # (2, 3)
+        w = torch.inner(x, x[0, 0])  # (4, 2)
+        m = self.attention
+        attended, _ = torch.nn.functional.multi_head_attention_forward(
+            x, x, x, 8, 2, m.in_proj_weight, m.in_proj_bias, m.bias_k, m.bias_v, True, 0.0,
+            m.out_proj.weight, m.out_proj.bias, training=False, need_weights=False,
+        )  # fmt: skip
+        return y.sum() + z.sum() + w.sum() + attended.sum() + m(x, x, x)[0].sum()
+
+
+@pytest.mark.parametrize(
+    ("model", "shapes"),
+    [
+        (_SubclassedAttention(8, 2), [(5, 2, 8)]),
+        (_StateFirstGRU(4, 6), [(1, 3, 6), (5, 3, 4)]),
+        (nn.Sequential(_MixingLinear()), [(3, 4)]),
+        (_Composite(), [(4, 2, 8)]),
+    ],
+    ids=["subclass-attention", "gru-state-first", "linear-subclass-matmul", "composite-functions"],
+)
+def test_subclasses_and_composite_functions_count_like_torch(model, shapes):
+    model.eval()
+    result = shapetrace.trace(model, shapes)
+    assert 2 * result.totals.macs == torch_math_flops(model, *map(torch.randn, shapes)) > 0
+
+
+@pytest.mark.parametrize(("a", "b"), [((2, 3), (2, 3)), ((3,), (4, 3)), ((), (2, 3)), ((2, 4, 3), (5, 3))])
+def test_inner_checks_and_counts(a, b):
+    result = shapetrace.trace(Call(torch.inner), [a, b], functional=True)
+    row = result.layers[-1]
+    assert row.check == "ok"
+    assert row.output_shapes == (tuple(torch.inner(torch.randn(a), torch.randn(b)).shape),)
+    assert row.macs == (formulas.numel(row.output_shapes[0]) * a[-1] if a and b else 0)
+
+
+@given(st.lists(st.integers(1, 6), min_size=3, max_size=6), st.booleans(), st.booleans())
+def test_matrix_chain_macs_equal_half_of_torch_flops(sizes, vector_first, vector_last):
+    shapes = [(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)]
+    if vector_first:
+        shapes[0] = (shapes[0][1],)
+    if vector_last and len(shapes) > 2:
+        shapes[-1] = (shapes[-1][0],)
+    assume(len(shapes) >= 2)
+    tensors = [torch.randn(shape) for shape in shapes]
+    result = _torch_result(torch.linalg.multi_dot, tensors)
+    assert 2 * formulas.matrix_chain_macs(shapes) == result[1]

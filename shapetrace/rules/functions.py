@@ -109,11 +109,23 @@ def _same(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
     return Derivation((inputs[0],), "same shape")
 
 
-@rule("function:matmul", "function:mm", "function:bmm", "function:mv", "function:dot", "function:inner")
+@rule("function:matmul", "function:mm", "function:bmm", "function:mv", "function:dot")
 def _matmul(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
     first, second = inputs[0], inputs[1]
     out = formulas.matmul_shape(first, second)
     return Derivation((out,), f"{list(first)} @ {list(second)} → {list(out)} (inner size {first[-1]})")
+
+
+@rule("function:inner")
+def _inner(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
+    first, second = inputs[0], inputs[1]
+    if not first or not second:
+        out = broadcast([first, second])
+        return Derivation((out,), f"a scalar times {list(first or second)} → {list(out)}")
+    if first[-1] != second[-1]:
+        raise ValueError(f"inner needs equal last sizes, got {list(first)} and {list(second)}")
+    out = (*first[:-1], *second[:-1])
+    return Derivation((out,), f"last dims ({first[-1]}) contracted → {list(out)}")
 
 
 @rule("function:linear")

@@ -65,8 +65,10 @@ def _attention(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Map
     else:
         target, source, batch = query[0], key[0], (query[1],)
     heads = () if arguments.get("average_attn_weights", True) else (attrs["num_heads"],)
-    weights = (*batch, *heads, target, source)
-    return Derivation((output, weights), formula + f"; weights {list(weights)} (L = {target}, S = {source})")
+    extra = int(bool(attrs.get("add_bias_kv"))) + int(bool(attrs.get("add_zero_attn")))
+    weights = (*batch, *heads, target, source + extra)
+    keys = f"S = {source}" if not extra else f"S = {source} + {extra} (add_bias_kv, add_zero_attn)"
+    return Derivation((output, weights), formula + f"; weights {list(weights)} (L = {target}, {keys})")
 
 
 @rule("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder")
