@@ -392,33 +392,44 @@ def einsum_shape(equation: str, shapes: Sequence[Sequence[int]]) -> Shape:
     return tuple(merged.get(label, 1) for label in out)
 
 
-def einsum_macs(equation: str, shapes: Sequence[Sequence[int]]) -> int:
-    """MACs of torch.einsum contracting the operands pairwise from left to right (PyTorch's order
-    without opt_einsum): each step that sums a label both sides have is a batched product over
-    every label of either side (a label only one side has is summed beforehand, for free); a step
-    that sums nothing is an elementwise product, which, like `*`, is not a MAC; so is one operand."""
+def einsum_macs(
+    equation: str, shapes: Sequence[Sequence[int]], path: Sequence[Sequence[int]] | None = None
+) -> int:
+    """MACs of torch.einsum contracting the operands pairwise: from left to right (PyTorch's order
+    without opt_einsum), or along `path` (opt_einsum's format: pairs of positions in the list of
+    operands, each result appended at its end). Each step that sums a label both sides have is a
+    batched product over every label of either side (a label only one side has is summed beforehand,
+    for free); a step that sums nothing is an elementwise product, which, like `*`, is not a MAC;
+    so is one operand."""
     labelled, out = _einsum_terms(equation, shapes)
-    sizes = _einsum_sizes(labelled, shapes)
-    last = {label: position for position, own in enumerate(sizes) for label in own}
+    operands = [dict(own) for own in _einsum_sizes(labelled, shapes)]
+    if path is None:
+        count = len(operands)
+        path = [(0, 1)] + [(0, count - 1 - step) for step in range(1, count - 1)] if count > 1 else []
     kept_labels = set(out)
     total = 0
-    accumulated = {label: size for label, size in sizes[0].items() if label in kept_labels or last[label] > 0}
-    for position in range(1, len(sizes)):
-        right = sizes[position]
+    for pair in path:
+        if len(pair) != 2:
+            continue  # a single operand reduced: sums only
+        first, second = sorted(pair)
+        right, left = operands.pop(second), operands.pop(first)
+        needed = kept_labels.union(*(own.keys() for own in operands))
         step, contracted = 1, False
-        for label in accumulated.keys() | right.keys():
-            left_size, right_size = accumulated.get(label, 1), right.get(label, 1)
-            summed = label not in kept_labels and last[label] == position
+        for label in left.keys() | right.keys():
+            left_size, right_size = left.get(label, 1), right.get(label, 1)
+            summed = label not in needed
             if summed and (left_size == 1 or right_size == 1):
                 continue
             contracted = contracted or summed
             step *= max(left_size, right_size) if 0 not in (left_size, right_size) else 0
         total += step if contracted else 0  # nothing summed: an elementwise product, as `*` is
-        accumulated = {
-            label: max(accumulated.get(label, 1), right.get(label, 1))
-            for label in accumulated.keys() | right.keys()
-            if label in kept_labels or last[label] > position
-        }
+        operands.append(
+            {
+                label: max(left.get(label, 1), right.get(label, 1))
+                for label in left.keys() | right.keys()
+                if label in needed
+            }
+        )
     return total
 
 

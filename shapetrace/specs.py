@@ -451,7 +451,19 @@ def _function_conv_transpose(
 
 @function_mac_rule("einsum")
 def _einsum(shapes: Sequence[Shape], arguments: Mapping[str, Any], outputs: Sequence[Shape]) -> int:
-    return formulas.einsum_macs(arguments["equation"], shapes)
+    return formulas.einsum_macs(arguments["equation"], shapes, _einsum_path(arguments["equation"], shapes))
+
+
+def _einsum_path(equation: str, shapes: Sequence[Shape]) -> list[tuple[int, ...]] | None:
+    """The contraction order PyTorch takes for three or more operands when opt_einsum is installed
+    and enabled (its default); None: left to right."""
+    backend = torch.backends.opt_einsum
+    if len(shapes) < 3 or not (backend.is_available() and backend.enabled):
+        return None
+    import opt_einsum
+
+    path, _ = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=backend.strategy)
+    return [tuple(pair) for pair in path]
 
 
 @function_mac_rule("scaled_dot_product_attention")

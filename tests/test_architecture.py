@@ -17,7 +17,7 @@ ALLOWED = {
     "records": ({"render"}, set()),  # Trace.to_json() etc. (CONTRACT.md) delegate to the renderers lazily
     "errors": ({"records"}, set()),
     "render": ({"records", "render"}, {"tabulate"}),
-    "specs": ({"formulas", "_torch", "records", "functional"}, {"torch"}),
+    "specs": ({"formulas", "_torch", "records", "functional"}, {"torch", "opt_einsum"}),  # only if installed
     "restore": ({"_torch"}, {"torch"}),
     "tracer": (
         {
