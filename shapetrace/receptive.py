@@ -74,8 +74,8 @@ def receptive_fields(trace: Trace) -> Trace:
     identity = ReceptiveField((1,) * dims, (1,) * dims, (0.0,) * dims)
     fields: dict[int, ReceptiveField] = {}
     for layer in trace.layers:
-        if layer.failed or not layer.is_leaf or not layer.output_shapes:
-            continue
+        if layer.failed or not layer.is_leaf or not layer.output_shapes or layer.check == "mismatch":
+            continue  # a layer that does not do what its settings say: its field is unknown
         if len(layer.output_shapes[0]) != dims + 2:
             continue
         incoming = []

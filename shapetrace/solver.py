@@ -248,8 +248,8 @@ def _first_formula(traced: Any, dims: str) -> tuple[str, str] | None:
         if not windowed or not layer.sources or layer.sources[0] is None or layer.sources[0].input is None:
             continue
         axis = -2 if dims == "H" else -1
-        if layer.attribute("ceil_mode"):
-            return None
+        if layer.attribute("ceil_mode") or layer.check == "mismatch":
+            return None  # a ceil, or a layer that does not do what its settings say
         kernel = layer.attribute("kernel_size")
         kernel = kernel[axis] if isinstance(kernel, tuple) else kernel
         stride = layer.attribute("stride") or kernel

@@ -237,6 +237,10 @@ def function_macs(name: str, inputs: ValueInfo, outputs: ValueInfo | None) -> in
     rule = _FUNCTION_MAC_RULES.get(name)
     if rule is None or outputs is None or not outputs.shapes:
         return 0
+    if any(key == "out" for key, _ in inputs.items):  # out= is where the result goes, not an operand
+        inputs = ValueInfo(
+            inputs.kind, inputs.type_name, items=tuple(i for i in inputs.items if i[0] != "out")
+        )
     shapes, arguments = bind(inputs, SIGNATURES.get(name, ()))
     try:
         return rule(shapes, arguments, outputs.shapes)

@@ -488,7 +488,8 @@ def _call_macs(calls: list[list[Any]], attributes: dict[int, tuple[tuple[str, An
         output_shapes = outputs.shapes if outputs is not None else ()
         own = specs.macs_of(type(module), attributes[id(module)], inputs, output_shapes)
         macs.append(own or 0)
-        complete.append(own is not None)
+        # a recurrent subclass that rewrites forward: its layer's work, plus the calls around it
+        complete.append(own is not None and specs.is_torch_layer(type(module)))
     for index in range(len(calls) - 1, -1, -1):  # children come after their parent
         parent = calls[index][1]
         if parent is not None and not complete[parent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
@@ -171,3 +172,30 @@ def test_a_mismatch_is_explained_in_chinese_too():
     assert "[1, 4, 7, 7]  不符, 应为 [1, 4, 8, 8]" in text
     assert "不符 0: CroppingConv 重写了 Conv2d.forward" in text
     assert "公式交叉验证: 0 项一致, 1 项不符, 0 项未验证" in text
+
+
+class _OwnSignatureAttention(nn.MultiheadAttention):
+    def forward(self, x):
+        return super().forward(x, x, x)[0]
+
+
+class _StridedByCall(nn.Conv2d):
+    """Built with stride 1, but its forward convolves with stride 2: its settings are not its work."""
+
+    def forward(self, x):
+        return torch.nn.functional.conv2d(x, self.weight, self.bias, 2)
+
+
+def test_a_subclass_with_its_own_signature_is_unchecked_not_a_mismatch(capsys):
+    result = shapetrace.trace(nn.Sequential(_OwnSignatureAttention(8, 2, batch_first=True)), (2, 5, 8))
+    layer = result.layers[0]
+    assert layer.check == "unchecked" and "rewrites MultiheadAttention.forward" in layer.note
+    assert result.ok
+
+
+def test_a_layer_that_does_not_do_what_its_settings_say_ends_the_receptive_field():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), _StridedByCall(4, 4, 3), nn.ReLU(), nn.Conv2d(4, 4, 3))
+    result = shapetrace.trace(model, (1, 3, 32, 32))
+    fields = [layer.receptive_field for layer in result.layers]
+    assert fields[0] is not None and result.layers[1].check == "mismatch"
+    assert fields[1:] == [None, None, None]

@@ -503,3 +503,27 @@ def test_einsum_of_three_operands_follows_the_order_pytorch_takes():
     macs = shapetrace.trace(model, shapes).totals.macs
     assert 2 * macs == torch_math_flops(model, *map(torch.randn, shapes))
     assert macs == (540 if torch.backends.opt_einsum.is_available() else 10_000)
+
+
+class _ProjectedLSTM(nn.LSTM):
+    """A recurrent subclass with work of its own around the layer's."""
+
+    def __init__(self) -> None:
+        super().__init__(4, 6, batch_first=True)
+        self.out = nn.Parameter(torch.randn(3, 6))
+
+    def forward(self, x):
+        return torch.nn.functional.linear(super().forward(x)[0], self.out)
+
+
+def test_a_recurrent_subclass_counts_its_layer_and_its_own_calls():
+    model = _ProjectedLSTM()
+    result = shapetrace.trace(model, (2, 5, 4))
+    assert 2 * result.totals.macs == torch_math_flops(model, torch.randn(2, 5, 4))
+    assert result.totals.macs == formulas.recurrent_macs("LSTM", 10, 4, 6) + 2 * 5 * 6 * 3
+
+
+def test_out_arguments_are_not_operands():
+    a, b, c = torch.randn(3, 4), torch.randn(4, 5), torch.randn(5, 2)
+    model = Call(lambda a, b, c: torch.linalg.multi_dot([a, b, c], out=torch.empty(3, 2)))
+    assert 2 * shapetrace.trace(model, input_data=(a, b, c)).totals.macs == torch_math_flops(model, a, b, c)

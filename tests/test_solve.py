@@ -174,3 +174,21 @@ def test_when_no_size_works_the_given_input_is_diagnosed(capsys):
     )
     assert main(["lenet", "--input", "1,3,32,32", "--solve", "1:40", "--format", "json"]) == 1
     assert "expects 1 channel" in json.loads(capsys.readouterr().out)["failure"]
+
+
+class _ConvByFunction(nn.Conv2d):
+    """A Conv2d subclass whose forward calls F.conv2d itself: user code, still replayable."""
+
+    def forward(self, x):
+        return torch.nn.functional.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+
+def test_subclasses_that_call_torch_functions_are_solved_by_the_formulas():
+    model = nn.Sequential(
+        _ConvByFunction(3, 8, 3), nn.ReLU(), _ConvByFunction(8, 8, 3, stride=2), nn.MaxPool2d(2)
+    )
+    solution = solve(model, (1, 3, 32, 32), 1, 64)
+    exhaustive = _runs(range(1, 65), _Passes(model, (1, 3, 32, 32), "square", torch.float32, "cpu"))
+    assert solution.method == "analytic"
+    valid = [(r.first, r.last, r.output_shapes) for r in exhaustive if r.ok]
+    assert [(r.first, r.last, r.output_shapes) for r in solution.valid] == valid

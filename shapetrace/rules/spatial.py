@@ -87,6 +87,26 @@ def _conv(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
     return Derivation((shape,), _joined(_LABELS[dims], lines), textbook)
 
 
+@rule("function:conv1d", "function:conv2d", "function:conv3d")
+@with_arguments
+def _function_conv(
+    attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]
+) -> Derivation:
+    """F.conv2d(input, weight, bias, stride, padding, dilation, groups): the Conv2d rule, with the
+    layer's settings read from the call and the weight's shape (out, in / groups, *kernel)."""
+    weight = inputs[1]
+    groups = arguments.get("groups") or 1
+    settings = {
+        "kernel_size": tuple(weight[2:]),
+        "in_channels": weight[1] * groups,
+        "out_channels": weight[0],
+        "stride": arguments.get("stride") or 1,
+        "padding": arguments.get("padding") if arguments.get("padding") is not None else 0,
+        "dilation": arguments.get("dilation") or 1,
+    }
+    return _conv(settings, inputs[:1])
+
+
 def _pool(dims: int, average: bool, power: bool = False) -> Rule:
     name = ("LPPool" if power else "AvgPool" if average else "MaxPool") + f"{dims}d"
 
