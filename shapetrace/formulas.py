@@ -509,12 +509,6 @@ def recurrent_macs(
 ) -> int:
     """MACs of RNN/GRU/LSTM over `steps` time steps (batch × sequence length): per step, layer and
     direction, W_ih·x and W_hh·h (gates·H rows each) and LSTM's projection; gate products and
-    biases are not counted."""
-    gates = _GATES[mode] * hidden_size
-    out_size = proj_size or hidden_size
-    directions = 2 if bidirectional else 1
-    per_step = 0
-    for layer in range(num_layers):
-        layer_input = input_size if layer == 0 else directions * out_size
-        per_step += directions * (gates * (layer_input + out_size) + proj_size * hidden_size)
-    return steps * per_step
+    biases are not counted: one multiply-accumulate per weight and step."""
+    weights = recurrent_params(mode, input_size, hidden_size, num_layers, False, bidirectional, proj_size)
+    return steps * weights

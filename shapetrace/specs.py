@@ -152,17 +152,22 @@ def smallest_embedding(modules: Iterable[nn.Module]) -> int | None:
     return min(sizes) if sizes and min(sizes) > 0 else None
 
 
-def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:
-    """Register a MAC rule for these module types; registering a type twice is an error."""
+def _registrar(table: dict[Any, Any], keys: tuple[Any, ...]) -> Callable[[Any], Any]:
+    """A decorator putting a rule into `table` under each key; a key registered twice is an error."""
 
-    def register(rule: MacRule) -> MacRule:
-        for module_type in module_types:
-            if module_type in _MAC_RULES:
-                raise ValueError(f"a MAC rule for {module_type.__name__} is already registered")
-            _MAC_RULES[module_type] = rule
+    def register(rule: Any) -> Any:
+        for key in keys:
+            if key in table:
+                raise ValueError(f"a MAC rule for {getattr(key, '__name__', key)} is already registered")
+            table[key] = rule
         return rule
 
     return register
+
+
+def mac_rule(*module_types: type) -> Callable[[MacRule], MacRule]:
+    """Register a MAC rule for these module types; registering a type twice is an error."""
+    return _registrar(_MAC_RULES, module_types)
 
 
 def _rule_for(module_type: type) -> MacRule | None:
@@ -220,15 +225,7 @@ _FUNCTION_MAC_RULES: dict[str, FunctionMacRule] = {}
 
 def function_mac_rule(*names: str) -> Callable[[FunctionMacRule], FunctionMacRule]:
     """Register a MAC rule for torch functions of these names (torch.matmul, F.linear, ...)."""
-
-    def register(rule: FunctionMacRule) -> FunctionMacRule:
-        for name in names:
-            if name in _FUNCTION_MAC_RULES:
-                raise ValueError(f"a MAC rule for {name} is already registered")
-            _FUNCTION_MAC_RULES[name] = rule
-        return rule
-
-    return register
+    return _registrar(_FUNCTION_MAC_RULES, names)
 
 
 def function_macs(name: str, inputs: ValueInfo, outputs: ValueInfo | None) -> int:
