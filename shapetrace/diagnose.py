@@ -114,6 +114,26 @@ def _channels_word(count: int) -> str:
     return f"{count} channel" if count == 1 else f"{count} channels"
 
 
+def _indices(trace: Trace, layer: LayerRecord) -> str | None:
+    """An embedding fed floats: it takes integer token ids, which --dtype int64 makes."""
+    if layer.base_type not in ("Embedding", "EmbeddingBag"):
+        return None
+    first = next(layer.inputs.tensors(), None)
+    if first is None or first.dtype.startswith(("int", "uint")):
+        return None
+    from_input = bool(layer.sources) and layer.sources[0] is not None and layer.sources[0].input is not None
+    fix = (
+        "give integer token ids: --dtype int64, or a typed input such as --input "
+        + ",".join(map(str, first.shape))
+        + ":int64"
+        if from_input
+        else "convert what feeds it to integer indices (.long())"
+    )
+    return (
+        f"{layer.name} ({layer.type}) looks up rows by integer index but receives {first.dtype}. Fix: {fix}."
+    )
+
+
 def _function(trace: Trace, layer: LayerRecord) -> str | None:
     """A torch function (torch.cat, a residual +) whose inputs do not fit together."""
     if not layer.type.startswith("function:") or not layer.formula:
@@ -175,6 +195,7 @@ def diagnose(trace: Trace) -> Trace:
         ("features", _linear),
         ("window", _window),
         ("channels", _channels),
+        ("dtype", _indices),
         ("function", _function),
     ):
         hint = explain(trace, failing)

@@ -220,7 +220,7 @@ class ErrorInfo:
     hint: str | None = None
     exception_type: str = ""
     layer_type: str = ""  # class name of that module
-    kind: str = ""  # the diagnosis: "features", "window", "channels", "function", "code", or "" (PyTorch's)
+    kind: str = ""  # the diagnosis: features, window, channels, dtype, function, code, or "" (PyTorch's own)
     location: str = ""  # file:line of the model's own code where the exception was raised, if any
 
 

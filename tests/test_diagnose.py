@@ -165,3 +165,15 @@ def test_shape_errors_are_not_called_bugs():
     with pytest.raises(shapetrace.ShapeError) as info:
         shapetrace.trace(nn.Sequential(nn.Linear(4, 4)), (2, 5))
     assert info.value.trace.error.kind == "features" and "not a shape problem" not in info.value.hint
+
+
+def test_an_embedding_fed_floats_is_told_to_take_integer_ids(capsys):
+    model = nn.Sequential(nn.Embedding(10, 4))
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(model, (2, 7))
+    assert info.value.trace.error.kind == "dtype"
+    assert info.value.hint == (
+        "0 (Embedding) looks up rows by integer index but receives float32. "
+        "Fix: give integer token ids: --dtype int64, or a typed input such as --input 2,7:int64."
+    )
+    shapetrace.trace(model, (2, 7), dtypes=torch.int64)  # and the fix works
