@@ -33,7 +33,7 @@ def main() -> None:
     for name, entry in zoo.ZOO.items():
         model = zoo.build(name, "meta")
         solution = solve(model, entry.default_input, 1, args.hi)
-        passes = _Passes(_meta_shadow(model), entry.default_input, "square", torch.float32)
+        passes = _Passes(_meta_shadow(model), entry.default_input, "square", torch.float32, "meta")
         started = time.perf_counter()
         exhaustive = _runs(range(1, args.exhaustive_hi + 1), passes)
         per_pass = (time.perf_counter() - started) / args.exhaustive_hi

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any
 from shapetrace.errors import ShapeError, UsageError
 
 if TYPE_CHECKING:
-    from shapetrace.records import LayerRecord, Trace
+    from shapetrace.pipeline import Trace, trace
+    from shapetrace.records import LayerRecord
     from shapetrace.solver import solve
-    from shapetrace.tracer import trace
 
 __all__ = ["trace", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord", "__version__"]
 __version__ = "0.1.0"
 
 _LAZY = {
     "solve": "shapetrace.solver",
-    "trace": "shapetrace.tracer",
-    "Trace": "shapetrace.records",
+    "trace": "shapetrace.pipeline",
+    "Trace": "shapetrace.pipeline",
     "LayerRecord": "shapetrace.records",
 }
 

@@ -3,33 +3,15 @@ references so that no activation outlives its use."""
 
 from __future__ import annotations
 
-import dataclasses
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from shapetrace._torch import torch
+from shapetrace.values import flat_tensors
 
-__all__ = ["Dataflow", "flat_tensors"]
+__all__ = ["Dataflow", "Edge"]
 
 Edge = tuple[int, int] | None  # (call index, output position); call index -1-k is model input k
-
-
-def flat_tensors(value: Any, depth: int = 0) -> Iterator[torch.Tensor]:
-    """The tensors inside a value, in the order `tracer.describe` lists them."""
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif depth >= 16:
-        return
-    elif isinstance(value, tuple | list):
-        for item in value:
-            yield from flat_tensors(item, depth + 1)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from flat_tensors(item, depth + 1)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            yield from flat_tensors(getattr(value, field.name, None), depth + 1)
 
 
 class Dataflow:

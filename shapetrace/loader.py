@@ -19,6 +19,7 @@ from typing import Any
 from shapetrace import zoo
 from shapetrace._torch import nn, torch
 from shapetrace.errors import UsageError
+from shapetrace.messages import Message, Seq, msg
 
 __all__ = ["LoadedModel", "load_model", "TORCHVISION_DEFAULT_INPUT"]
 
@@ -40,13 +41,13 @@ def load_model(spec: str, kwargs: dict[str, Any], device: str) -> LoadedModel:
     entry = zoo.zoo_entry(spec)
     if entry is not None:
         if kwargs:
-            raise UsageError(f"zoo model '{entry.name}' takes no --kwargs")
+            raise UsageError("usage.zoo_kwargs", name=entry.name)
         return LoadedModel(entry.name, zoo.build(entry.name, device), entry.default_input)
     if spec.startswith("torchvision:"):
         return _torchvision(spec.partition(":")[2], kwargs, device)
     source, sep, attribute = spec.rpartition(":")
     if not sep or not source or not attribute:
-        raise UsageError(_unknown_model_message(spec))
+        raise _unknown_model(spec)
     if source.endswith(".py") or "/" in source or "\\" in source or Path(source).is_file():
         namespace = _load_file(source)
     else:
@@ -55,13 +56,15 @@ def load_model(spec: str, kwargs: dict[str, Any], device: str) -> LoadedModel:
     return LoadedModel(spec, _instantiate(factory, attribute, kwargs, device), None)
 
 
-def _unknown_model_message(spec: str) -> str:
+def _did_you_mean(name: str, candidates: list[str], cutoff: float = 0.6) -> Message:
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
+    return msg("usage.did_you_mean", name=close[0]) if close else msg("usage.full_stop")
+
+
+def _unknown_model(spec: str) -> UsageError:
     names = list(zoo.ZOO)
-    close = difflib.get_close_matches(spec.lower(), names, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else "."
-    return (
-        f"unknown model '{spec}'{hint} Give a zoo name ({', '.join(names)}), "
-        "torchvision:NAME, FILE.py:NAME or package.module:NAME"
+    return UsageError(
+        "usage.unknown_model", spec=spec, close=_did_you_mean(spec.lower(), names), names=Seq(tuple(names))
     )
 
 
@@ -78,13 +81,13 @@ def _on_path(folder: str) -> Iterator[None]:
 def _load_file(source: str) -> Any:
     path = Path(source)
     if not path.exists():
-        raise UsageError(f"no such file: {source}")
+        raise UsageError("usage.no_file", path=source)
     if path.is_dir() or path.suffix != ".py":
-        raise UsageError(f"{source} is not a Python file (expected FILE.py:NAME)")
+        raise UsageError("usage.not_python", path=source)
     module_name = f"shapetrace_user_{abs(hash(str(path.resolve())))}_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise UsageError(f"cannot load {source} as Python")
+        raise UsageError("usage.cannot_load", path=source)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
@@ -92,15 +95,21 @@ def _load_file(source: str) -> Any:
             spec.loader.exec_module(module)
     except SyntaxError as exc:
         del sys.modules[module_name]
-        line = f", line {exc.lineno}" if exc.lineno else ""
-        raise UsageError(f"{exc.filename or source}{line}: syntax error: {exc.msg}") from None
+        raise _syntax_error(exc, source) from None
     except SystemExit as exc:
         del sys.modules[module_name]
-        raise UsageError(f"running {source} called sys.exit({exc.code!r})") from None
+        raise UsageError("usage.file_exit", path=source, code=repr(exc.code)) from None
     except Exception as exc:
         del sys.modules[module_name]
-        raise UsageError(f"running {source} raised {type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            "usage.file_raised", path=source, exception=type(exc).__name__, detail=str(exc)
+        ) from None
     return module
+
+
+def _syntax_error(exc: SyntaxError, source: str) -> UsageError:
+    line = msg("usage.line", line=exc.lineno) if exc.lineno else ""
+    return UsageError("usage.syntax", file=exc.filename or source, line=line, detail=exc.msg)
 
 
 def _import_module(source: str) -> Any:
@@ -108,14 +117,15 @@ def _import_module(source: str) -> Any:
         with _on_path(str(Path.cwd())):
             return importlib.import_module(source)
     except ImportError as exc:
-        raise UsageError(f"cannot import {source}: {exc}") from None
+        raise UsageError("usage.cannot_import", module=source, detail=str(exc)) from None
     except SyntaxError as exc:
-        line = f", line {exc.lineno}" if exc.lineno else ""
-        raise UsageError(f"{exc.filename or source}{line}: syntax error: {exc.msg}") from None
+        raise _syntax_error(exc, source) from None
     except SystemExit as exc:
-        raise UsageError(f"importing {source} called sys.exit({exc.code!r})") from None
+        raise UsageError("usage.import_exit", module=source, code=repr(exc.code)) from None
     except Exception as exc:
-        raise UsageError(f"importing {source} raised {type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            "usage.import_raised", module=source, exception=type(exc).__name__, detail=str(exc)
+        ) from None
 
 
 def _candidates(namespace: Any) -> list[str]:
@@ -130,51 +140,49 @@ def _candidates(namespace: Any) -> list[str]:
     return found
 
 
-def _kind(value: Any) -> str:
-    return "nn.Module class" if inspect.isclass(value) else "function"
+def _kind(name: str, value: Any) -> Message:
+    return msg("usage.kind_class" if inspect.isclass(value) else "usage.kind_function", name=name)
 
 
-def _a(word: str) -> str:
-    """'an int', 'a list': the article for a type name."""
-    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+def _a(word: str) -> Message:
+    """'an int', 'a list': a type name with its article (in English)."""
+    return msg("word.an" if word[:1].lower() in "aeiou" else "word.a", type=word)
 
 
 def _lookup(namespace: Any, attribute: str, source: str) -> Any:
     if hasattr(namespace, attribute):
         return getattr(namespace, attribute)
     candidates = _candidates(namespace)
-    close = difflib.get_close_matches(attribute, candidates, n=1)
-    message = f"{source} has no '{attribute}'"
-    message += f"; did you mean '{close[0]}'?" if close else "."
     if candidates:
-        kinds = [f"{name} ({_kind(getattr(namespace, name))})" for name in candidates]
-        message += f" It defines: {', '.join(kinds)}"
+        kinds = tuple(_kind(name, getattr(namespace, name)) for name in candidates)
+        defines = msg("usage.defines", names=Seq(kinds))
     else:
-        message += " It defines no nn.Module class or function"
-    raise UsageError(message)
+        defines = msg("usage.defines_nothing")
+    close = _did_you_mean(attribute, candidates)
+    raise UsageError("usage.no_attribute", source=source, name=attribute, close=close, defines=defines)
 
 
 def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: str) -> nn.Module:
     if isinstance(factory, nn.Module):
         if kwargs:
-            raise UsageError(f"{attribute} is an already built module; it takes no --kwargs")
+            raise UsageError("usage.built_kwargs", name=attribute)
         return factory.to(device)  # built at import on the CPU: move it where the input will be
     if not callable(factory):
-        raise UsageError(
-            f"{attribute} is {_a(type(factory).__name__)}, not an nn.Module class or a function returning one"
-        )
+        raise UsageError("usage.not_callable", name=attribute, kind=_a(type(factory).__name__))
     if inspect.isclass(factory) and not issubclass(factory, nn.Module):
-        raise UsageError(f"{attribute} is a class but not an nn.Module subclass")
+        raise UsageError("usage.class_not_module", name=attribute)
     call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
     try:
         with torch.device(device):
             model = factory(**kwargs)
     except SystemExit as exc:
-        raise UsageError(f"{attribute}({call}) called sys.exit({exc.code!r})") from None
+        raise UsageError("usage.factory_exit", name=attribute, call=call, code=repr(exc.code)) from None
     except Exception as exc:
-        raise UsageError(f"{attribute}({call}) raised {type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            "usage.factory_raised", name=attribute, call=call, exception=type(exc).__name__, detail=str(exc)
+        ) from None
     if not isinstance(model, nn.Module):
-        raise UsageError(f"{attribute}() returned {_a(type(model).__name__)}, not an nn.Module")
+        raise UsageError("usage.returned_not_module", name=attribute, kind=_a(type(model).__name__))
     return model
 
 
@@ -182,14 +190,12 @@ def _torchvision(name: str, kwargs: dict[str, Any], device: str) -> LoadedModel:
     try:
         import torchvision.models
     except ImportError:
-        raise UsageError(
-            "torchvision is not installed (pip install torchvision); it is needed for torchvision:NAME"
-        ) from None
+        raise UsageError("usage.no_torchvision") from None
     available = torchvision.models.list_models()
     if name not in available:
         close = difflib.get_close_matches(name, available, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise UsageError(f"torchvision has no model '{name}'{hint}")
+        hint = msg("usage.did_you_mean_any", names=Seq(tuple(close))) if close else ""
+        raise UsageError("usage.torchvision_unknown", name=name, close=hint)
     factory = torchvision.models.get_model_builder(name)
     model = _instantiate(lambda **kw: factory(weights=None, **kw), name, kwargs, device)
     return LoadedModel(

@@ -5,44 +5,27 @@ coordinates, propagated over the traced graph; where paths meet, the larger fiel
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-from shapetrace.records import LayerRecord, ReceptiveField, Trace, evolve
-from shapetrace.rules.dense import SAME_SHAPE
-from shapetrace.rules.functions import ELEMENTWISE_FUNCTIONS, SAME_SHAPE_FUNCTIONS
+from shapetrace import rules
+from shapetrace.formulas import per_dim
+from shapetrace.records import LayerRecord, ReceptiveField, TraceRecord, evolve
 
 __all__ = ["receptive_fields"]
-
-_WINDOWED = ("Conv1d", "Conv2d", "Conv3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",
-             "AvgPool3d", "LPPool1d", "LPPool2d", "LPPool3d")  # fmt: skip
-# Layers that keep every unit's field: pointwise layers, normalisations, and where paths meet.
-_PASSTHROUGH = (
-    frozenset(SAME_SHAPE)
-    | SAME_SHAPE_FUNCTIONS
-    | ELEMENTWISE_FUNCTIONS
-    | {"function:cat", "function:concat", "function:concatenate", "function:stack"}
-)
-
-
-def _per_dim(value: Any, dims: int) -> tuple:
-    if isinstance(value, tuple | list):
-        return tuple(value) * (dims if len(value) == 1 else 1)
-    return (value,) * dims
 
 
 def _window(layer: LayerRecord, field: ReceptiveField) -> ReceptiveField:
     """One conv or pool: r' = r + (k_eff − 1)·j, j' = j·s, start' = start + ((k_eff − 1)/2 − p)·j."""
     dims = len(field.size)
-    kernel = _per_dim(layer.attribute("kernel_size"), dims)
-    stride = _per_dim(layer.attribute("stride") or kernel, dims)
-    dilation = _per_dim(layer.attribute("dilation", 1), dims)
+    kernel = per_dim(layer.attribute("kernel_size"), dims)
+    stride = per_dim(layer.attribute("stride") or kernel, dims)
+    dilation = per_dim(layer.attribute("dilation", 1), dims)
     padding = layer.attribute("padding", 0)
     if padding == "valid":
         padding = 0
     sizes, jumps, starts = [], [], []
     for axis in range(dims):
         span = dilation[axis] * (kernel[axis] - 1) + 1
-        left = (span - 1) // 2 if padding == "same" else _per_dim(padding, dims)[axis]
+        left = (span - 1) // 2 if padding == "same" else per_dim(padding, dims)[axis]
         jump = field.jump[axis]
         sizes.append(field.size[axis] + (span - 1) * jump)
         jumps.append(jump * (1 if padding == "same" else stride[axis]))
@@ -61,16 +44,31 @@ def _widest(fields: list[ReceptiveField]) -> ReceptiveField:
     )
 
 
-def _spatial_dims(trace: Trace) -> int:
+def _spatial_dims(trace: TraceRecord) -> int:
     shapes = trace.input_shapes
     return len(shapes[0]) - 2 if shapes and len(shapes[0]) >= 3 else 0
 
 
-def receptive_fields(trace: Trace) -> Trace:
-    """The trace with `receptive_field` set on every layer whose outputs are spatial maps of the input."""
-    dims = _spatial_dims(trace)
-    if dims == 0:
-        return trace
+def _incoming(
+    layer: LayerRecord, dims: int, fields: dict[int, ReceptiveField], identity: ReceptiveField
+) -> list[ReceptiveField] | None:
+    """The fields of a layer's spatial inputs; None where one of them is unknown (after a transposed
+    conv, say) or the layer takes none."""
+    incoming = []
+    for source, shape in zip(layer.sources, layer.input_shapes, strict=False):
+        if len(shape) != dims + 2:
+            continue
+        if source is not None and source.input is not None:
+            incoming.append(identity)
+        elif source is not None and source.layer in fields:
+            incoming.append(fields[source.layer])
+        else:
+            return None
+    return incoming or None
+
+
+def _leaf_fields(trace: TraceRecord, dims: int) -> dict[int, ReceptiveField]:
+    """The field of every leaf call whose output is a spatial map of the input, by layer index."""
     identity = ReceptiveField((1,) * dims, (1,) * dims, (0.0,) * dims)
     fields: dict[int, ReceptiveField] = {}
     for layer in trace.layers:
@@ -78,23 +76,23 @@ def receptive_fields(trace: Trace) -> Trace:
             continue  # a layer that does not do what its settings say: its field is unknown
         if len(layer.output_shapes[0]) != dims + 2:
             continue
-        incoming = []
-        unknown = False  # a spatial input whose field is unknown (after a transposed conv, say)
-        for source, shape in zip(layer.sources, layer.input_shapes, strict=False):
-            if len(shape) != dims + 2:
-                continue
-            if source is not None and source.input is not None:
-                incoming.append(identity)
-            elif source is not None and source.layer in fields:
-                incoming.append(fields[source.layer])
-            else:
-                unknown = True
-        if not incoming or unknown:
+        incoming = _incoming(layer, dims, fields, identity)
+        if incoming is None:
             continue
-        if layer.base_type in _WINDOWED:
+        effect = rules.field_effect(layer.base_type)
+        if effect == "window":
             fields[layer.index] = _window(layer, incoming[0])
-        elif layer.base_type in _PASSTHROUGH:
+        elif effect == "keep":
             fields[layer.index] = _widest(incoming)  # BN, ReLU, +, torch.cat: each unit sees the same pixels
+    return fields
+
+
+def receptive_fields(trace: TraceRecord) -> TraceRecord:
+    """The trace with `receptive_field` set on every layer whose outputs are spatial maps of the input."""
+    dims = _spatial_dims(trace)
+    if dims == 0:
+        return trace
+    fields = _leaf_fields(trace, dims)
     layers = list(trace.layers)
     for index, field in fields.items():
         layers[index] = evolve(layers[index], receptive_field=field)

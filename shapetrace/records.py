@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
+
+from shapetrace.messages import Message, Seq, msg
 
 __all__ = [
     "evolve",
     "bind",
     "Shape",
+    "Check",
+    "ErrorKind",
     "TensorInfo",
     "ValueInfo",
     "ReceptiveField",
     "Source",
     "LayerRecord",
     "Totals",
+    "WorkingSizes",
     "ErrorInfo",
-    "Trace",
+    "TraceRecord",
+    "without_function_rows",
+    "SizeRange",
+    "Solution",
     "SCHEMA",
 ]
 
@@ -35,6 +44,10 @@ def evolve(record: Any, **changes: Any) -> Any:
 
 
 Shape = tuple[int, ...]
+Check = Literal["ok", "mismatch", "unchecked"]
+# what went wrong: a Linear's features, a window that no longer fits, channels, an embedding fed floats,
+# a torch function whose inputs do not fit, a bug in the model's code; "" where PyTorch's message says it
+ErrorKind = Literal["features", "window", "channels", "dtype", "function", "code", ""]
 
 
 def bind(
@@ -124,10 +137,6 @@ class ValueInfo:
     def nbytes(self) -> int:
         return sum(tensor.nbytes for tensor in self.tensors())
 
-    @property
-    def is_single_tensor(self) -> bool:
-        return self.kind == "tensor"
-
 
 @dataclass(frozen=True)
 class ReceptiveField:
@@ -152,8 +161,8 @@ class LayerRecord:
     """One call of one module, in call order."""
 
     index: int  # call order, 0-based
-    name: str  # qualified name as in named_modules()
-    type: str  # class name
+    name: str  # qualified name as in named_modules(); a function's: its caller's name, a dot, its own
+    type: str  # class name; "function:cat" for a torch function
     depth: int  # the root is depth 0 and is not listed
     is_leaf: bool  # module without children
     inputs: ValueInfo  # positional arguments, then keyword arguments
@@ -165,15 +174,30 @@ class LayerRecord:
     call_number: int  # 1 for a module's first call, 2 for its second, ...
     attributes: tuple[tuple[str, Any], ...] = ()  # kernel_size, stride, in_features, ... as plain values
     expected_shapes: tuple[Shape, ...] | None = None  # analytic result, None where no formula
-    check: str = "unchecked"  # "ok" | "mismatch" | "unchecked"
-    formula: str | None = None  # the derivation, numbers substituted, in PyTorch's terms
+    check: Check = "unchecked"
+    derivation: Message | None = None  # the arithmetic, numbers put in, in PyTorch's terms (or the refusal)
     receptive_field: ReceptiveField | None = None
-    textbook: str | None = None  # the same in d2l's notation, where it differs
-    note: str | None = None  # why a check is a mismatch, or why a call cannot work
-    base_type: str = ""  # the torch.nn class whose shape rule applies ("Conv2d" for a Conv2d subclass)
+    textbook_derivation: Message | None = None  # the same in d2l's notation, where it differs
+    finding: Message | None = None  # why a check is a mismatch or unchecked, or why a call cannot work
+    base_type: str = ""  # the rule table's key: the torch.nn class ("Conv2d" for a Conv2d subclass), a
+    # function's "function:cat", "" for user-defined containers
     custom_forward: bool = False  # the class overrides its base's forward
     parameters: tuple[str, ...] = ()  # forward's parameter names, to bind positional inputs by name
     sources: tuple[Source | None, ...] = ()  # per input tensor; None where unknown (a parameter, ...)
+    is_function: bool = False  # a torch function called in a forward, not a module call
+
+    @property
+    def formula(self) -> str | None:
+        """The derivation in English (the JSON's "formula")."""
+        return str(self.derivation) if self.derivation is not None else None
+
+    @property
+    def textbook(self) -> str | None:
+        return str(self.textbook_derivation) if self.textbook_derivation is not None else None
+
+    @property
+    def note(self) -> str | None:
+        return str(self.finding) if self.finding is not None else None
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -212,21 +236,45 @@ class Totals:
 
 
 @dataclass(frozen=True)
-class ErrorInfo:
-    """Why a forward pass failed: the failing module, PyTorch's message, and what to try."""
+class WorkingSizes:
+    """Square input sizes lo..hi that were tried, and the spans (first, last) among them that work."""
 
-    layer: str  # qualified name of the innermost module that did not return
-    message: str  # PyTorch's message
-    hint: str | None = None
-    exception_type: str = ""
-    layer_type: str = ""  # class name of that module
-    kind: str = ""  # the diagnosis: features, window, channels, dtype, function, code, or "" (PyTorch's own)
-    location: str = ""  # file:line of the model's own code where the exception was raised, if any
+    spans: tuple[tuple[int, int], ...]
+    lo: int
+    hi: int
 
 
 @dataclass(frozen=True)
-class Trace:
-    """A finished trace: the model's calls in order, the totals, and the error if forward failed."""
+class ErrorInfo:
+    """Why a forward pass failed: the failing module, the exception's message, and what to try."""
+
+    layer: str  # qualified name of the innermost module that did not return
+    message: str  # the exception's own message (PyTorch's, usually), on one line
+    hint: Message | None = None
+    exception_type: str = ""
+    layer_type: str = ""  # class name of that module
+    kind: ErrorKind = ""
+    location: str = ""  # file:line of the model's own code where the exception was raised, if any
+    working_sizes: WorkingSizes | None = None  # which square inputs would work, where it was worked out
+
+    @property
+    def advice(self) -> Message | None:
+        """The hint, followed by the input sizes that work where they were worked out."""
+        if self.working_sizes is None:
+            return self.hint
+        found = self.working_sizes
+        if found.spans:
+            spans = tuple(str(first) if first == last else f"{first}-{last}" for first, last in found.spans)
+            sizes = msg("hint.sizes_work", sizes=Seq(spans))
+        else:
+            sizes = msg("hint.sizes_none", lo=found.lo, hi=found.hi)
+        return msg("hint.with_sizes", hint=self.hint, sizes=sizes) if self.hint is not None else sizes
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """A finished trace: the model's calls in order, the totals, and the error if forward failed.
+    Plain data; `shapetrace.Trace` adds the renderings."""
 
     model: str
     inputs: ValueInfo
@@ -259,40 +307,76 @@ class Trace:
         """True when the forward pass ran and no cross-check is a mismatch."""
         return self.error is None and self.checks["mismatch"] == 0
 
-    def to_dict(self) -> dict[str, Any]:
-        from shapetrace.render.data import trace_to_dict
 
-        return trace_to_dict(self)
+def without_function_rows(trace: TraceRecord) -> TraceRecord:
+    """The trace without its function rows (recorded for the graph, shown only on request), the
+    remaining rows renumbered and their links kept."""
+    kept = [layer for layer in trace.layers if not layer.is_function]
+    if len(kept) == len(trace.layers):
+        return trace
+    renumbered = {layer.index: position for position, layer in enumerate(kept)}
 
-    def to_json(self) -> str:
-        from shapetrace.render.data import render_json
+    def source(old: Source | None) -> Source | None:
+        if old is None or old.layer is None:
+            return old
+        return dataclasses.replace(old, layer=renumbered[old.layer]) if old.layer in renumbered else None
 
-        return render_json(self)
+    layers = tuple(
+        evolve(
+            layer,
+            index=renumbered[layer.index],
+            parent=renumbered.get(layer.parent) if layer.parent is not None else None,
+            sources=tuple(source(item) for item in layer.sources),
+        )
+        for layer in kept
+    )
+    output_sources = tuple(source(item) for item in trace.output_sources)
+    return dataclasses.replace(trace, layers=layers, output_sources=output_sources)
 
-    def to_table(self, depth: int | None = None, explain: bool = False, lang: str = "en") -> str:
-        from shapetrace.render.table import render_table
 
-        return render_table(self, depth=depth, explain=explain, lang=lang)
+@dataclass(frozen=True)
+class SizeRange:
+    """Consecutive input sizes with the same outcome: the output shapes, or where the pass fails."""
 
-    def to_csv(self) -> str:
-        from shapetrace.render.data import render_csv
+    first: int
+    last: int
+    output_shapes: tuple[Shape, ...] | None  # None: the forward pass fails
+    layer: str | None = None
+    reason: Message | None = None
 
-        return render_csv(self)
+    @property
+    def ok(self) -> bool:
+        return self.output_shapes is not None
 
-    def to_markdown(self, lang: str = "en", explain: bool = False) -> str:
-        from shapetrace.render.markup import render_markdown
 
-        return render_markdown(self, lang=lang, explain=explain)
+@dataclass(frozen=True)
+class Solution:
+    """The input sizes lo..hi of `dims` (H and W together for 'square') and what each gives."""
 
-    def to_html(self, lang: str = "en", explain: bool = False) -> str:
-        from shapetrace.render.markup import render_html
+    model: str
+    input_shape: Shape  # the template; the solved dimensions vary
+    dims: str  # "square", "H", "W" or "L" (1-d)
+    lo: int
+    hi: int
+    ranges: tuple[SizeRange, ...]
+    method: str  # "analytic" (replay confirmed by passes) or "exhaustive"
+    passes: int  # real forward passes run
+    seconds: float
+    first_layer: str | None = None  # the first conv or pool on the input, and its size formula
+    first_formula: str | None = None
+    failure: Message | None = None  # the diagnosis at the given input, when no size works
 
-        return render_html(self, lang=lang, explain=explain)
+    @property
+    def valid(self) -> tuple[SizeRange, ...]:
+        return tuple(size_range for size_range in self.ranges if size_range.ok)
 
-    def to_svg(self, depth: int | None = None) -> str:
-        from shapetrace.render.svg import render_svg
-
-        return render_svg(self, depth=depth)
-
-    def __str__(self) -> str:
-        return self.to_table()
+    @property
+    def working(self) -> tuple[tuple[int, int], ...]:
+        """The sizes that work as (first, last) spans, adjacent ranges (split by output shape) joined."""
+        joined: list[tuple[int, int]] = []
+        for size_range in self.valid:
+            if joined and joined[-1][1] + 1 == size_range.first:
+                joined[-1] = (joined[-1][0], size_range.last)
+            else:
+                joined.append((size_range.first, size_range.last))
+        return tuple(joined)

@@ -11,6 +11,7 @@ from typing import Any
 from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
 
 from shapetrace._torch import nn, torch
+from shapetrace.errors import TraceWarning
 
 __all__ = ["preserved", "gc_paused"]
 
@@ -57,12 +58,7 @@ def preserved(
         _restore(saved)
         written = sorted({name for name, p, version in versions.values() if p._version != version})
         if written and warn:
-            warnings.warn(
-                f"the model's forward wrote parameter(s) {', '.join(written)} in place; "
-                "shapetrace cannot undo that",
-                RuntimeWarning,
-                stacklevel=4,
-            )
+            warnings.warn(TraceWarning("warn.parameters_written", names=", ".join(written)), stacklevel=4)
 
 
 def _put_back(current: Any, saved: dict) -> None:

@@ -75,7 +75,8 @@ BAD_USAGE = [
 
 
 @pytest.mark.parametrize(("argv", "message"), BAD_USAGE)
-def test_bad_usage_is_one_line_and_exit_2(capsys, argv, message):
+def test_bad_usage_is_one_line_and_exit_2(capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(ROOT)  # the cases name files relative to the repository (README.md:Net)
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == ""
@@ -406,11 +407,14 @@ def test_version_and_empty_output_name(capsys):
 
 def test_list_gives_each_model_a_description(capsys):
     from shapetrace import zoo
+    from shapetrace.messages import msg, render
 
     _, out, _ = run(capsys, "--list")
     for entry in zoo.ZOO.values():
         line = next(line for line in out.splitlines() if line.startswith(entry.name))
-        assert line.rstrip().endswith(entry.summary)
+        assert line.rstrip().endswith(render(msg(f"zoo.{entry.name}")))
+    _, out, _ = run(capsys, "--list", "--lang", "zh")
+    assert "模型" in out and "五个卷积层" in out
 
 
 def test_the_installed_console_script_runs():

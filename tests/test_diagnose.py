@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import shapetrace
+import shapetrace.messages
 from shapetrace import zoo
 from shapetrace.cli import main
 
@@ -62,12 +63,18 @@ def test_a_kernel_larger_than_a_convolutions_input():
     assert "input 8×8 → 0 6×6 → 1 3×3" in error.hint
 
 
-def test_a_channel_mismatch_at_the_input_suggests_the_input():
+def test_a_channel_mismatch_at_the_input_suggests_the_input(tmp_path, capsys, monkeypatch):
     error = _error(nn.Sequential(nn.Conv2d(3, 8, 3)), (1, 1, 16, 16))
-    assert error.hint == (
+    assert error.hint == (  # the library speaks in its own arguments
         "0 (Conv2d) expects 3 channels but receives 1. "
-        "Fix: give an input with 3 channels (--input 1,3,16,16) or build it with in_channels=1."
+        "Fix: give an input with 3 channels (input_size=(1, 3, 16, 16)) or build it with in_channels=1."
     )
+    (tmp_path / "rgb.py").write_text(
+        "from torch import nn\nNet = lambda: nn.Sequential(nn.Conv2d(3, 8, 3))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["rgb.py:Net", "--input", "1,1,16,16"]) == 1  # the command line in its flags
+    assert "give an input with 3 channels (--input 1,3,16,16)" in capsys.readouterr().out
 
 
 def test_a_channel_mismatch_between_layers():
@@ -100,9 +107,9 @@ def test_the_diagnosis_is_in_json_and_the_table(capsys):
 
 def test_channel_fix_for_one_and_three_dimensional_inputs():
     error = _error(nn.Sequential(nn.Conv1d(3, 4, 3)), (1, 1, 17))
-    assert "--input 1,3,17" in error.hint
+    assert "input_size=(1, 3, 17)" in error.hint
     error = _error(nn.Sequential(nn.Conv3d(3, 4, 3)), (1, 1, 8, 8, 8))
-    assert "--input 1,3,8,8,8" in error.hint
+    assert "input_size=(1, 3, 8, 8, 8)" in error.hint
 
 
 def test_concatenation_inputs_are_attributed_by_dataflow_not_by_shape():
@@ -174,6 +181,8 @@ def test_an_embedding_fed_floats_is_told_to_take_integer_ids(capsys):
     assert info.value.trace.error.kind == "dtype"
     assert info.value.hint == (
         "0 (Embedding) looks up rows by integer index but receives float32. "
-        "Fix: give integer token ids: --dtype int64, or a typed input such as --input 2,7:int64."
+        "Fix: give integer token ids: dtypes=torch.int64, or input_data as an int64 tensor of shape (2, 7)."
     )
+    cli_words = shapetrace.messages.render(info.value.trace.error.advice, "en", "cli")
+    assert cli_words.endswith("--dtype int64, or a typed input such as --input 2,7:int64.")
     shapetrace.trace(model, (2, 7), dtypes=torch.int64)  # and the fix works

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from shapetrace import formulas
 
 # Thousands of examples per formula on every run (each costs a tiny CPU forward pass);
 # the "thorough" profile's count wins where it is larger.
-MANY = settings(max_examples=max(2000, settings().max_examples))
 
 sizes = st.integers(1, 24)
 kernels = st.integers(1, 7)
@@ -42,7 +41,6 @@ def both(theirs, mine) -> None:
     assert ours(mine) == expected
 
 
-@MANY
 @given(st.integers(1, 3), sizes, kernels, strides, paddings, dilations)
 def test_conv_out(dims, size, kernel, stride, padding, dilation):
     conv = (F.conv1d, F.conv2d, F.conv3d)[dims - 1]
@@ -54,7 +52,6 @@ def test_conv_out(dims, size, kernel, stride, padding, dilation):
     )
 
 
-@MANY
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @given(sizes, kernels, st.sampled_from(["same", "valid"]), strides, dilations)
 def test_conv_out_string_padding(size, kernel, padding, stride, dilation):
@@ -65,7 +62,6 @@ def test_conv_out_string_padding(size, kernel, padding, stride, dilation):
     )
 
 
-@MANY
 @given(st.integers(1, 3), st.integers(1, 10), kernels, strides, paddings, st.integers(0, 3), dilations)
 def test_conv_transpose_out(dims, size, kernel, stride, padding, output_padding, dilation):
     conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[dims - 1]
@@ -80,7 +76,6 @@ def test_conv_transpose_out(dims, size, kernel, stride, padding, output_padding,
     )
 
 
-@MANY
 @given(st.integers(1, 3), sizes, kernels, st.none() | strides, paddings, dilations, st.booleans())
 def test_max_pool_out(dims, size, kernel, stride, padding, dilation, ceil_mode):
     pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[dims - 1]
@@ -91,7 +86,6 @@ def test_max_pool_out(dims, size, kernel, stride, padding, dilation, ceil_mode):
     )
 
 
-@MANY
 @given(st.integers(1, 3), sizes, kernels, st.none() | strides, paddings, st.booleans())
 def test_avg_pool_out(dims, size, kernel, stride, padding, ceil_mode):
     pool = (F.avg_pool1d, F.avg_pool2d, F.avg_pool3d)[dims - 1]
@@ -102,7 +96,6 @@ def test_avg_pool_out(dims, size, kernel, stride, padding, ceil_mode):
     )
 
 
-@MANY
 @given(st.integers(1, 2), sizes, kernels, st.none() | strides, st.booleans())
 def test_lp_pool_out(dims, size, kernel, stride, ceil_mode):
     pool = (F.lp_pool1d, F.lp_pool2d)[dims - 1]
@@ -113,7 +106,6 @@ def test_lp_pool_out(dims, size, kernel, stride, ceil_mode):
     )
 
 
-@MANY
 @given(sizes, st.none() | st.integers(1, 30))
 def test_adaptive_out(size, output_size):
     x = torch.zeros(1, 1, size)

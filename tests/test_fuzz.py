@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from torch import nn
 from torch.overrides import _get_current_function_mode_stack
@@ -23,7 +23,6 @@ from shapetrace.cli import main
 from tests.oracles import torch_math_flops
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = max(200, settings.default.max_examples)  # each example takes milliseconds: more than the default
 
 
 class Residual(nn.Module):
@@ -136,7 +135,6 @@ def same_state(before: tuple, after: tuple) -> bool:
     )
 
 
-@settings(deadline=None, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 @given(models(), st.booleans())
 def test_random_models_trace_like_pytorch_or_fail_with_a_diagnosis(case, functional):
     model, shape = case
@@ -233,7 +231,6 @@ def command_lines(draw) -> list[str]:
     return draw(st.permutations(argv)) if draw(st.integers(0, 4)) == 0 else argv
 
 
-@settings(deadline=None, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 @given(command_lines())
 def test_random_command_lines_exit_0_1_or_2_and_never_a_traceback(argv):
     with tempfile.TemporaryDirectory() as folder:
@@ -359,7 +356,6 @@ def sequence_layers(draw, features: int) -> tuple[nn.Module, int]:
     return draw(st.sampled_from([nn.LayerNorm(features), nn.GELU(), nn.Identity()])), features
 
 
-@settings(deadline=None, max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_random_sequence_models_count_the_macs_pytorch_counts(data):
     """Chains of recurrent, attention, matmul/einsum/linear and conv layers: the totals equal

@@ -116,7 +116,7 @@ def test_receptive_fields_match_a_gradient_probe(model, data):
 )
 def test_fields_follow_functions_without_the_functional_view(name, last, size):
     trace = shapetrace.trace(zoo.build(name), (1, 1, 96, 96))
-    assert not any(layer.type.startswith("function:") for layer in trace.layers)
+    assert not any(layer.is_function for layer in trace.layers)
     spatial = [layer for layer in trace.layers if layer.is_leaf and layer.receptive_field is not None]
     assert spatial[-1].name == last and spatial[-1].receptive_field.size == (size, size)
     assert all(

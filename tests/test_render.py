@@ -175,7 +175,8 @@ def test_html_escapes_names():
 
 
 def test_table_headers_are_fixed():
-    assert table_render.HEADERS == ("Layer", "Type", "Config", "Output shape", "Params", "MACs")
+    assert table_render.headers("en") == ("Layer", "Type", "Config", "Output shape", "Params", "MACs")
+    assert len(table_render.headers("zh")) == 6 and table_render.headers("zh")[0] == "层"
 
 
 json_values = st.recursive(

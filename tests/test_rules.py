@@ -273,8 +273,10 @@ def test_folded_mismatches_still_show_in_the_table():
     assert "(MISMATCH inside)" in row
 
 
-def test_chinese_formula_words_translate_whole_phrases():
-    from shapetrace.render.i18n import translate_formula
+def test_derivations_are_messages_in_both_languages():
+    from shapetrace.messages import render
 
-    assert translate_formula("same shape as tgt", "zh") == "与 tgt 形状相同"
-    assert translate_formula("same shape", "zh") == "形状不变"
+    trace = shapetrace.trace(nn.Sequential(nn.ReLU(), nn.Flatten()), (2, 3, 4))
+    relu, flatten = trace.layers[0].derivation, trace.layers[1].derivation  # the Sequential is the root
+    assert (render(relu, "en"), render(relu, "zh")) == ("same shape", "形状不变")
+    assert render(flatten, "en") == render(flatten, "zh") == "3·4 = 12 → [2, 12]"  # arithmetic reads the same

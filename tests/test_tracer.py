@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import shapetrace
-from shapetrace.tracer import trace
+from shapetrace.pipeline import trace
 
 
 def _state(model: nn.Module) -> dict:

@@ -1,1 +1,2 @@
-"""Renderers: each takes a finished Trace and returns a string; none runs a model or prints."""
+"""Renderers: each takes a finished TraceRecord (or the solver's Solution) and returns a string; none
+runs a model or prints."""

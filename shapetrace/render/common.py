@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shapetrace.records import LayerRecord, Shape, Trace, ValueInfo
+from shapetrace.messages import Lang, Message, Terms, msg, render
+from shapetrace.records import LayerRecord, Shape, TraceRecord, ValueInfo
 
 __all__ = [
+    "say",
+    "words",
     "format_shape",
     "format_value",
     "format_count",
@@ -17,6 +20,16 @@ __all__ = [
     "visible_layers",
     "format_shapes",
 ]
+
+
+def say(code: str, lang: Lang = "en", terms: Terms = "api", /, **values: Any) -> str:
+    """The catalog's text for `code`, values put in."""
+    return render(msg(code, **values), lang, terms)
+
+
+def words(message: Message | None, lang: Lang = "en", terms: Terms = "api") -> str:
+    """A message's text, or "" for none."""
+    return render(message, lang, terms) if message is not None else ""
 
 
 def format_shape(shape: Sequence[int]) -> str:
@@ -114,7 +127,7 @@ def brief_config(layer: LayerRecord) -> str:
     return ""
 
 
-def visible_layers(trace: Trace, depth: int | None) -> list[LayerRecord]:
+def visible_layers(trace: TraceRecord, depth: int | None) -> list[LayerRecord]:
     """The rows to show: every call, or those down to `depth` (deeper calls fold into their container)."""
     if depth is None:
         return list(trace.layers)

@@ -8,8 +8,9 @@ import json
 import re
 from typing import Any
 
-from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Source, Trace
-from shapetrace.render.common import format_value
+from shapetrace.messages import Terms
+from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Source, TraceRecord
+from shapetrace.render.common import format_value, words
 
 __all__ = ["trace_to_dict", "layer_to_dict", "render_json", "render_csv", "CSV_COLUMNS"]
 
@@ -39,7 +40,7 @@ def _source(source: Source | None) -> dict[str, int] | None:
 
 
 def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
-    """One layer as in CONTRACT.md, plus the fields shapetrace adds after `receptive_field`."""
+    """One layer: the documented core fields, then the ones shapetrace adds after `receptive_field`."""
     return {
         "index": layer.index,
         "name": layer.name,
@@ -68,8 +69,9 @@ def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
     }
 
 
-def trace_to_dict(trace: Trace) -> dict[str, Any]:
-    """The `shapetrace/1` document: CONTRACT.md's keys in its order, `error` only on failure."""
+def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
+    """The `shapetrace/1` document: the documented keys in their order, `error` only on failure; its
+    words in English (`terms`: how the hint names inputs)."""
     totals = trace.totals
     document: dict[str, Any] = {
         "schema": SCHEMA,
@@ -94,7 +96,7 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
         document["error"] = {
             "layer": trace.error.layer,
             "message": trace.error.message,
-            "hint": trace.error.hint,
+            "hint": words(trace.error.advice, "en", terms) or None,
             "type": trace.error.exception_type,
             "layer_type": trace.error.layer_type,
             "kind": trace.error.kind,
@@ -117,8 +119,8 @@ def dumps(document: object) -> str:
     )
 
 
-def render_json(trace: Trace) -> str:
-    return dumps(trace_to_dict(trace)) + "\n"
+def render_json(trace: TraceRecord, terms: Terms = "api") -> str:
+    return dumps(trace_to_dict(trace, terms)) + "\n"
 
 
 CSV_COLUMNS = (
@@ -137,7 +139,7 @@ CSV_COLUMNS = (
 )
 
 
-def render_csv(trace: Trace) -> str:
+def render_csv(trace: TraceRecord) -> str:
     """One row per call; shape lists are written as JSON inside the cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from shapetrace.records import LayerRecord, Trace
-from shapetrace.render.common import brief_config, format_value
+from shapetrace.messages import Lang
+from shapetrace.records import LayerRecord, TraceRecord
+from shapetrace.render.common import brief_config, format_value, say
 
 __all__ = ["render_svg"]
 
@@ -24,7 +25,7 @@ def _fill(layer: LayerRecord) -> str:
     return _FILL["other"]
 
 
-def _layers(trace: Trace, depth: int | None) -> list[LayerRecord]:
+def _layers(trace: TraceRecord, depth: int | None) -> list[LayerRecord]:
     if depth is None:
         return [layer for layer in trace.layers if layer.is_leaf]
     return [
@@ -32,7 +33,7 @@ def _layers(trace: Trace, depth: int | None) -> list[LayerRecord]:
     ]
 
 
-def render_svg(trace: Trace, depth: int | None = None) -> str:
+def render_svg(trace: TraceRecord, depth: int | None = None, lang: Lang = "en") -> str:
     """The diagram as SVG text: leaf calls by default, or the calls at `depth` (and shallower leaves)."""
     layers = _layers(trace, depth)
     step = _BOX_HEIGHT + _GAP
@@ -41,7 +42,7 @@ def render_svg(trace: Trace, depth: int | None = None) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{height}" '
         f'viewBox="0 0 {_WIDTH} {height}" font-family="monospace" font-size="12">',
         f'<text x="{_WIDTH // 2}" y="{_MARGIN + 4}" text-anchor="middle" font-size="14">'
-        f"{escape(trace.model)}: input {escape(format_value(trace.inputs))}</text>",
+        f"{escape(say('diagram.title', lang, model=trace.model, inputs=format_value(trace.inputs)))}</text>",
     ]
     top = _MARGIN + 30
     for position, layer in enumerate(layers):
@@ -56,7 +57,7 @@ def render_svg(trace: Trace, depth: int | None = None) -> str:
             f'height="{_BOX_HEIGHT}" rx="5" fill="{_fill(layer)}" stroke="{stroke}"/>'
         )
         parts.append(f'<text x="{_WIDTH // 2}" y="{y + 21}" text-anchor="middle">{escape(label)}</text>')
-        shape = "FAILED here" if layer.failed else format_value(layer.outputs)
+        shape = say("report.failed_here", lang) if layer.failed else format_value(layer.outputs)
         arrow_top, arrow_bottom = y + _BOX_HEIGHT, y + step
         if position < len(layers) - 1:
             parts.append(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from shapetrace.records import LayerRecord, Trace
+from shapetrace.messages import Lang, Terms
+from shapetrace.records import LayerRecord, TraceRecord
 from shapetrace.render.common import (
     brief_config,
     format_bytes,
@@ -12,9 +13,10 @@ from shapetrace.render.common import (
     format_shapes,
     format_si,
     format_value,
+    say,
     visible_layers,
+    words,
 )
-from shapetrace.render.i18n import say, translate_formula
 
 __all__ = [
     "render_table",
@@ -23,17 +25,16 @@ __all__ = [
     "failure_lines",
     "headers",
     "derivation_text",
-    "HEADERS",
+    "field_text",
 ]
 
-HEADERS = ("Layer", "Type", "Config", "Output shape", "Params", "MACs")
 _ALIGN = ("left", "left", "left", "left", "right", "right", "left")
 REUSED_MARK = "*"
 
 
-def headers(lang: str = "en", explain: bool = False) -> tuple[str, ...]:
-    names = tuple(say("headers", lang).split("|"))
-    return (*names, say("field_header", lang), say("derivation", lang)) if explain else names
+def headers(lang: Lang = "en", explain: bool = False) -> tuple[str, ...]:
+    names = tuple(say("report.headers", lang).split("|"))
+    return (*names, say("report.field_header", lang), say("report.derivation", lang)) if explain else names
 
 
 def _square(values: tuple) -> str:
@@ -41,12 +42,12 @@ def _square(values: tuple) -> str:
     return "×".join(f"{value:g}" if isinstance(value, float) else str(value) for value in values)
 
 
-def field_text(layer: LayerRecord, lang: str = "en") -> str:
+def field_text(layer: LayerRecord, lang: Lang = "en") -> str:
     field = layer.receptive_field
     if field is None:
         return ""
     jump = field.jump[0] if len(set(field.jump)) == 1 else _square(field.jump)
-    return say("field", lang, size=_square(field.size), jump=jump)
+    return say("report.field", lang, size=_square(field.size), jump=jump)
 
 
 def _layer_name(layer: LayerRecord) -> str:
@@ -56,15 +57,15 @@ def _layer_name(layer: LayerRecord) -> str:
     return name
 
 
-def _output(layer: LayerRecord, failing: str | None, lang: str, hides_mismatch: bool) -> str:
+def _output(layer: LayerRecord, failing: str | None, lang: Lang, hides_mismatch: bool) -> str:
     if layer.failed:
-        return say("failed_here" if layer.name == failing else "failed_inside", lang)
+        return say("report.failed_here" if layer.name == failing else "report.failed_inside", lang)
     actual = format_value(layer.outputs)
     if layer.check == "mismatch":
         expected = format_shapes(layer.expected_shapes) if layer.expected_shapes else "-"
-        return say("mismatch_row", lang, actual=actual, expected=expected)
+        return say("report.mismatch_row", lang, actual=actual, expected=expected)
     if hides_mismatch:
-        return say("mismatch_inside", lang, actual=actual)
+        return say("report.mismatch_inside", lang, actual=actual)
     return actual
 
 
@@ -82,30 +83,20 @@ def _holding_mismatches(layers: list[LayerRecord], every: tuple[LayerRecord, ...
     return holders
 
 
-def note_text(layer: LayerRecord, lang: str = "en") -> str:
-    """Why a check is a mismatch, in `lang` (the record's note is English)."""
-    if lang == "en" or layer.note is None:
-        return layer.note or ""
-    if layer.custom_forward and "overrides" in layer.note:
-        return say("overrides", lang, type=layer.type, base=layer.base_type)
-    key = "refused" if "refuse" in layer.note else "differs"
-    return say(key, lang) + (f" ({layer.formula})" if key == "refused" else "")
-
-
-def derivation_text(layer: LayerRecord, lang: str = "en") -> str:
+def derivation_text(layer: LayerRecord, lang: Lang = "en") -> str:
     """The formula, and the textbook's form where it differs, in `lang`."""
-    if layer.formula is None:
+    if layer.derivation is None:
         return ""
-    text = translate_formula(layer.formula, lang)
-    if layer.textbook and layer.textbook != layer.formula:
-        text += "   [" + say("textbook", lang, textbook=layer.textbook) + "]"
+    text = words(layer.derivation, lang)
+    if layer.textbook_derivation is not None and layer.textbook_derivation != layer.derivation:
+        text += "   [" + say("report.textbook", lang, textbook=layer.textbook_derivation) + "]"
     return text
 
 
 def table_rows(
     layers: list[LayerRecord],
     failing: str | None = None,
-    lang: str = "en",
+    lang: Lang = "en",
     explain: bool = False,
     every: tuple[LayerRecord, ...] = (),
 ) -> list[tuple[str, ...]]:
@@ -126,73 +117,88 @@ def table_rows(
     return rows
 
 
-def footer_lines(trace: Trace, wrap: bool = True, lang: str = "en") -> list[str]:
-    """Totals, cross-check counts, the MAC convention and notes; `wrap=False`: one line a statement."""
+def _totals_lines(trace: TraceRecord, wrap: bool, lang: Lang) -> list[str]:
     totals = trace.totals
-    line = say("input", lang, inputs=format_value(trace.inputs), dtype=trace.dtype, device=trace.device)
+    line = say(
+        "report.input", lang, inputs=format_value(trace.inputs), dtype=trace.dtype, device=trace.device
+    )
     if trace.outputs is not None:
-        line += say("output", lang, outputs=format_value(trace.outputs))
-    convention = say("convention", lang)
-    lines = [
+        line += say("report.output", lang, outputs=format_value(trace.outputs))
+    convention = say("report.convention", lang)
+    return [
         line,
         say(
-            "params",
-            lang,
-            total=format_count(totals.params),
-            trainable=format_count(totals.trainable_params),
-            frozen=format_count(totals.non_trainable_params),
-            size=format_bytes(totals.param_bytes),
+            "report.params", lang,
+            total=format_count(totals.params), trainable=format_count(totals.trainable_params),
+            frozen=format_count(totals.non_trainable_params), size=format_bytes(totals.param_bytes),
         ),
         say(
-            "macs",
-            lang,
-            macs=format_count(totals.macs),
-            macs_si=format_si(totals.macs, "MAC"),
-            flops=format_count(totals.flops),
-            flops_si=format_si(totals.flops, "FLOP"),
+            "report.macs", lang,
+            macs=format_count(totals.macs), macs_si=format_si(totals.macs, "MAC"),
+            flops=format_count(totals.flops), flops_si=format_si(totals.flops, "FLOP"),
         ),
-        say("activations", lang, size=format_bytes(totals.activation_bytes)),
+        say("report.activations", lang, size=format_bytes(totals.activation_bytes)),
         *(convention.splitlines() if wrap else [convention.replace("\n", " ")]),
-    ]
-    if trace.layers:
-        lines.append(say("checks", lang, **trace.checks))
+    ]  # fmt: skip
+
+
+def _field_line(trace: TraceRecord, lang: Lang) -> list[str]:
+    """The receptive field of the last spatial layer, and where fields stopped being known after it."""
     spatial = [layer for layer in trace.layers if layer.receptive_field is not None and layer.is_leaf]
-    if spatial:
-        last = spatial[-1]
-        field = last.receptive_field
-        jump = field.jump[0] if len(set(field.jump)) == 1 else _square(field.jump)
-        rank = len(trace.input_shapes[0]) if trace.input_shapes else 0
-        unknown = [
-            layer
-            for layer in trace.layers
-            if layer.is_leaf
-            and layer.receptive_field is None
-            and layer.output_shapes
-            and len(layer.output_shapes[0]) == rank
-            and any(size != 1 for size in layer.output_shapes[0][2:])  # not a global pool
-        ]
-        values = {"name": last.name, "type": last.type, "size": _square(field.size), "jump": jump}
-        if unknown and unknown[-1].index > last.index:
-            lines.append(say("field_footer_partial", lang, **values, unknown=unknown[0].name))
-        else:
-            lines.append(say("field_footer", lang, **values))
+    if not spatial:
+        return []
+    last = spatial[-1]
+    field = last.receptive_field
+    assert field is not None
+    jump = field.jump[0] if len(set(field.jump)) == 1 else _square(field.jump)
+    rank = len(trace.input_shapes[0]) if trace.input_shapes else 0
+    unknown = [
+        layer
+        for layer in trace.layers
+        if layer.is_leaf
+        and layer.receptive_field is None
+        and layer.output_shapes
+        and len(layer.output_shapes[0]) == rank
+        and any(size != 1 for size in layer.output_shapes[0][2:])  # not a global pool
+    ]
+    values = {"name": last.name, "type": last.type, "size": _square(field.size), "jump": jump}
+    if unknown and unknown[-1].index > last.index:
+        return [say("report.field_footer_partial", lang, **values, unknown=unknown[0].name)]
+    return [say("report.field_footer", lang, **values)]
+
+
+def footer_lines(trace: TraceRecord, wrap: bool = True, lang: Lang = "en") -> list[str]:
+    """Totals, cross-check counts, the MAC convention and notes; `wrap=False`: one line a statement."""
+    lines = _totals_lines(trace, wrap, lang)
+    if trace.layers:
+        lines.append(say("report.checks", lang, **trace.checks))
+    lines += _field_line(trace, lang)
     for layer in trace.layers:
         if layer.check == "mismatch":
-            lines.append(say("mismatch_note", lang, name=layer.name, note=note_text(layer, lang)))
+            lines.append(say("report.mismatch_note", lang, name=layer.name, note=words(layer.finding, lang)))
     if any(layer.reused for layer in trace.layers):
-        lines.append(say("reused", lang))
+        lines.append(say("report.reused", lang))
     return lines
 
 
-def failure_lines(trace: Trace, lang: str = "en") -> list[str]:
-    if trace.error is None:
+def failure_lines(trace: TraceRecord, lang: Lang = "en", terms: Terms = "api") -> list[str]:
+    error = trace.error
+    if error is None:
         return []
-    kind = f" ({trace.error.layer_type})" if trace.error.layer_type else ""
-    lines = [say("failure", lang, layer=trace.error.layer, kind=kind, message=trace.error.message)]
-    return lines + ([say("hint", lang, hint=trace.error.hint)] if trace.error.hint else [])
+    kind = say("report.failure_kind", type=error.layer_type) if error.layer_type else ""
+    lines = [say("report.failure", lang, layer=error.layer, kind=kind, message=error.message)]
+    if error.advice is not None:
+        lines.append(say("report.hint", lang, terms, hint=words(error.advice, lang, terms)))
+    return lines
 
 
-def render_table(trace: Trace, depth: int | None = None, explain: bool = False, lang: str = "en") -> str:
+def render_table(
+    trace: TraceRecord,
+    depth: int | None = None,
+    explain: bool = False,
+    lang: Lang = "en",
+    terms: Terms = "api",
+) -> str:
     """The whole table as text: a title, the rows, the footer, and the error if forward failed."""
     failing = trace.error.layer if trace.error is not None else None
     body = tabulate(
@@ -203,6 +209,6 @@ def render_table(trace: Trace, depth: int | None = None, explain: bool = False, 
         preserve_whitespace=True,
         disable_numparse=True,
     )
-    lines = [f"shapetrace: {trace.model}", "", body, "", *footer_lines(trace, lang=lang)]
-    failure = failure_lines(trace, lang)
+    lines = [say("report.title", model=trace.model), "", body, "", *footer_lines(trace, lang=lang)]
+    failure = failure_lines(trace, lang, terms)
     return "\n".join(lines + ([""] + failure if failure else [])) + "\n"

@@ -1,171 +1,123 @@
-"""Shape rules of torch functions called directly in a forward (the functional view): torch.cat and
-torch.stack, elementwise arithmetic with broadcasting, flatten, and shape-preserving activations."""
+"""Rules of torch functions called directly in a forward (the functional view): concatenation,
+elementwise arithmetic with broadcasting, views and reductions (pure Python). Products and attention
+are in `products`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from shapetrace import formulas
+from shapetrace.messages import Refusal, Seq, msg
 from shapetrace.records import Shape
-from shapetrace.rules import Derivation, NotCheckable, rule, with_arguments
+from shapetrace.rules.dense import flattened, same_shape
+from shapetrace.rules.table import Call, Derivation, NotCheckable, register_rule
 
 
 def _axis(dim: int, rank: int) -> int:
     if not -rank <= dim < rank:
-        raise ValueError(f"dim {dim} is out of range for {rank}-d tensors")
+        raise Refusal("refuse.dim_range", dim=dim, rank=rank)
     return dim % rank
 
 
-@rule("function:cat", "function:concat", "function:concatenate")
-@with_arguments
-def _cat(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shapes = [shape for shape in inputs if shape != (0,)]  # PyTorch skips legacy empty tensors
-    dim = _axis(arguments.get("dim", 0) or 0, len(shapes[0]))
+def _cat_shape(call: Call) -> Derivation:
+    shapes = [shape for shape in call.inputs if shape != (0,)]  # PyTorch skips legacy empty tensors
+    dim = _axis(call.arguments.get("dim", 0) or 0, len(shapes[0]))
     first = shapes[0]
     for shape in shapes[1:]:
         if len(shape) != len(first):
-            raise ValueError(f"torch.cat needs tensors of one rank, got {list(first)} and {list(shape)}")
+            raise Refusal("refuse.cat_rank", first=first, other=shape)
         for axis, (a, b) in enumerate(zip(first, shape, strict=True)):
             if axis != dim and a != b:
-                raise ValueError(
-                    f"torch.cat along dim {dim} needs equal sizes in every other dim: "
-                    f"{list(first)} and {list(shape)} differ in dim {axis} ({a} vs {b})"
-                )
+                raise Refusal("refuse.cat_sizes", dim=dim, first=first, other=shape, axis=axis, a=a, b=b)
     total = sum(shape[dim] for shape in shapes)
     out = (*first[:dim], total, *first[dim + 1 :])
-    parts = " + ".join(str(shape[dim]) for shape in shapes)
-    return Derivation((out,), f"dim {dim}: {parts} = {total} → {list(out)}")
+    parts = Seq(tuple(shape[dim] for shape in shapes), " + ")
+    return Derivation((out,), msg("derive.cat", dim=dim, parts=parts, total=total, shape=out))
 
 
-@rule("function:stack")
-@with_arguments
-def _stack(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    first = inputs[0]
-    if any(shape != first for shape in inputs[1:]):
-        different = next(shape for shape in inputs[1:] if shape != first)
-        raise ValueError(f"torch.stack needs equal shapes, got {list(first)} and {list(different)}")
-    dim = _axis(arguments.get("dim", 0) or 0, len(first) + 1)
-    out = (*first[:dim], len(inputs), *first[dim:])
-    return Derivation((out,), f"{len(inputs)} × {list(first)} stacked at dim {dim} → {list(out)}")
+register_rule(
+    "function:cat",
+    "function:concat",
+    "function:concatenate",
+    shape=_cat_shape,
+    parameters=("tensors", "dim"),
+    field="keep",
+)
+
+
+def _stack_shape(call: Call) -> Derivation:
+    first = call.inputs[0]
+    different = next((shape for shape in call.inputs[1:] if shape != first), None)
+    if different is not None:
+        raise Refusal("refuse.stack_shapes", first=first, other=different)
+    dim = _axis(call.arguments.get("dim", 0) or 0, len(first) + 1)
+    out = (*first[:dim], len(call.inputs), *first[dim:])
+    return Derivation((out,), msg("derive.stack", count=len(call.inputs), shape=first, dim=dim, out=out))
+
+
+register_rule("function:stack", shape=_stack_shape, parameters=("tensors", "dim"), field="keep")
 
 
 def broadcast(shapes: Sequence[Shape]) -> Shape:
-    """The broadcast shape of several tensors, or ValueError naming the dimension that clashes."""
+    """The broadcast shape of several tensors, or a Refusal naming the dimension that clashes."""
     rank = max(len(shape) for shape in shapes)
     result = []
     for axis in range(-rank, 0):
         sizes = {shape[axis] for shape in shapes if len(shape) >= -axis} - {1}
         if len(sizes) > 1:
-            listed = " and ".join(str(list(shape)) for shape in shapes)
-            clash = " vs ".join(map(str, sorted(sizes)))
-            raise ValueError(f"{listed} cannot be broadcast: dim {rank + axis} has sizes {clash}")
+            raise Refusal(
+                "refuse.broadcast",
+                shapes=Seq(tuple(shapes), msg("word.and")), dim=rank + axis,
+                sizes=Seq(tuple(sorted(sizes)), " vs "),
+            )  # fmt: skip
         result.append(sizes.pop() if sizes else 1)
     return tuple(result)
 
 
-_ELEMENTWISE = ("add", "sub", "mul", "div", "true_divide", "maximum", "minimum", "where", "pow")
-ELEMENTWISE_FUNCTIONS = frozenset(
-    f"function:{name}" for name in (*_ELEMENTWISE, "add_", "sub_", "mul_", "div_")
+def _elementwise_shape(call: Call) -> Derivation:
+    out = broadcast(call.inputs)
+    if len(call.inputs) == 1:
+        return Derivation((out,), msg("derive.same_shape"))
+    return Derivation(
+        (out,), msg("derive.broadcast", shapes=Seq(tuple(call.inputs), msg("word.and")), shape=out)
+    )
+
+
+_ARITHMETIC = ("add", "sub", "mul", "div")
+for _name in (*_ARITHMETIC, *(f"{name}_" for name in _ARITHMETIC)):
+    _alpha = ("alpha",) if _name.startswith(("add", "sub")) else ()
+    register_rule(
+        f"function:{_name}", shape=_elementwise_shape, parameters=("input", "other", *_alpha), field="keep"
+    )
+register_rule(
+    *(f"function:{name}" for name in ("true_divide", "maximum", "minimum", "where", "pow")),
+    shape=_elementwise_shape,
+    field="keep",
 )
 
 
-@rule(*(f"function:{name}" for name in _ELEMENTWISE + tuple(f"{name}_" for name in _ELEMENTWISE[:4])))
-def _elementwise(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
-    out = broadcast(inputs)
-    if len(inputs) == 1:
-        return Derivation((out,), "same shape")
-    return Derivation((out,), f"broadcast {' and '.join(str(list(shape)) for shape in inputs)} → {list(out)}")
-
-
-@rule("function:flatten")
-@with_arguments
-def _flatten(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shape = inputs[0]
+def _flatten_shape(call: Call) -> Derivation:
+    shape = call.inputs[0]
     if not shape:
-        return Derivation(((1,),), "a scalar becomes [1]")
-    start = _axis(arguments.get("start_dim", 0) or 0, len(shape))
-    end = _axis(arguments.get("end_dim", -1) if arguments.get("end_dim") is not None else -1, len(shape))
-    merged = 1
-    for size in shape[start : end + 1]:
-        merged *= size
-    out = (*shape[:start], merged, *shape[end + 1 :])
-    product = "·".join(map(str, shape[start : end + 1]))
-    return Derivation((out,), f"{product} = {merged} → {list(out)}")
+        return Derivation(((1,),), msg("derive.scalar_flatten"))
+    start = _axis(call.arguments.get("start_dim", 0) or 0, len(shape))
+    end_dim = call.arguments.get("end_dim")
+    end = _axis(end_dim if end_dim is not None else -1, len(shape))
+    return flattened(shape, start, end)
 
+
+register_rule("function:flatten", shape=_flatten_shape, parameters=("input", "start_dim", "end_dim"))
 
 _SAME = (
     "relu", "relu_", "relu6", "gelu", "silu", "sigmoid", "tanh", "elu", "leaky_relu", "hardswish", "mish",
-    "softmax", "log_softmax", "dropout", "neg", "abs", "exp", "log", "sqrt", "clamp", "contiguous", "clone",
-    "layer_norm", "batch_norm", "group_norm", "normalize",
+    "dropout", "neg", "abs", "exp", "log", "sqrt", "clamp", "contiguous", "clone", "layer_norm",
+    "batch_norm", "group_norm", "normalize",
 )  # fmt: skip
-
-
-SAME_SHAPE_FUNCTIONS = frozenset(f"function:{name}" for name in _SAME)
-
-
-@rule(*(f"function:{name}" for name in _SAME))
-def _same(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
-    return Derivation((inputs[0],), "same shape")
-
-
-@rule("function:matmul", "function:mm", "function:bmm", "function:mv", "function:dot")
-def _matmul(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
-    first, second = inputs[0], inputs[1]
-    out = formulas.matmul_shape(first, second)
-    return Derivation((out,), f"{list(first)} @ {list(second)} → {list(out)} (inner size {first[-1]})")
-
-
-@rule("function:inner")
-def _inner(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
-    first, second = inputs[0], inputs[1]
-    if not first or not second:
-        out = broadcast([first, second])
-        return Derivation((out,), f"a scalar times {list(first or second)} → {list(out)}")
-    if first[-1] != second[-1]:
-        raise ValueError(f"inner needs equal last sizes, got {list(first)} and {list(second)}")
-    out = (*first[:-1], *second[:-1])
-    return Derivation((out,), f"last dims ({first[-1]}) contracted → {list(out)}")
-
-
-@rule("function:linear")
-def _linear(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
-    shape, weight = inputs[0], inputs[1]
-    if not shape or shape[-1] != weight[-1]:
-        raise ValueError(
-            f"F.linear: the input {list(shape)} needs last size {weight[-1]} (weight {list(weight)})"
-        )
-    out = (*shape[:-1], *weight[:-1])
-    return Derivation(
-        (out,), f"last dim {weight[-1]} → {weight[0] if len(weight) > 1 else 'dropped'}: {list(out)}"
-    )
-
-
-@rule("function:einsum")
-@with_arguments
-def _einsum(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    equation = arguments.get("equation")
-    if not isinstance(equation, str):
-        raise NotCheckable("not checked: the einsum equation was not recorded")
-    out = formulas.einsum_shape(equation, inputs)
-    return Derivation(
-        (out,), f"{equation.replace(' ', '')} over {', '.join(map(str, map(list, inputs)))} → {list(out)}"
-    )
-
-
-@rule("function:scaled_dot_product_attention")
-@with_arguments
-def _attention(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    query, key, value = inputs[0], inputs[1], inputs[2]
-    if query[-1] != key[-1] or key[-2] != value[-2]:
-        raise ValueError(
-            f"attention needs query and key of one head size and key and value of one length, got "
-            f"{list(query)}, {list(key)}, {list(value)}"
-        )
-    keep = 3 if arguments.get("enable_gqa") else 2  # grouped-query: key and value have fewer heads
-    batch = broadcast([query[:-keep], key[:-keep], value[:-keep]]) if len(query) > keep else ()
-    out = (*batch, *query[-keep:-2], query[-2], value[-1])
-    return Derivation((out,), f"(L = {query[-2]}) × (S = {key[-2]}) weights times V → {list(out)}")
+register_rule(*(f"function:{name}" for name in _SAME), shape=same_shape, field="keep")
+register_rule(
+    "function:softmax", "function:log_softmax", shape=same_shape, parameters=("input", "dim"), field="keep"
+)
 
 
 def _dims(dims: Any, rank: int) -> list[int]:
@@ -173,90 +125,107 @@ def _dims(dims: Any, rank: int) -> list[int]:
     return [_axis(dim, rank) for dim in dims]
 
 
-@rule("function:transpose", "function:swapaxes")
-@with_arguments
-def _transpose(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shape = list(inputs[0])
+def _transpose_shape(call: Call) -> Derivation:
+    shape = list(call.inputs[0])
     if not shape:
-        return Derivation(((),), "a scalar stays a scalar")
-    first, second = _dims([arguments["dim0"], arguments["dim1"]], len(shape))
+        return Derivation(((),), msg("derive.scalar_transpose"))
+    first, second = _dims([call.arguments["dim0"], call.arguments["dim1"]], len(shape))
     shape[first], shape[second] = shape[second], shape[first]
-    return Derivation((tuple(shape),), f"dims {first} and {second} swapped → {shape}")
+    return Derivation(
+        (tuple(shape),), msg("derive.transpose", first=first, second=second, shape=tuple(shape))
+    )
 
 
-@rule("function:t")
-def _t(attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Derivation:
-    shape = inputs[0]
+register_rule(
+    "function:transpose", "function:swapaxes", shape=_transpose_shape, parameters=("input", "dim0", "dim1")
+)
+
+
+def _t_shape(call: Call) -> Derivation:
+    shape = call.inputs[0]
     if len(shape) > 2:
-        raise ValueError(f"t() expects a tensor of at most 2 dims, got {list(shape)}")
-    return Derivation((tuple(reversed(shape)),), f"transposed → {list(reversed(shape))}")
+        raise Refusal("refuse.t_rank", shape=shape)
+    out = tuple(reversed(shape))
+    return Derivation((out,), msg("derive.t", shape=out))
 
 
-@rule("function:permute")
-@with_arguments
-def _permute(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shape = inputs[0]
-    order = _dims(arguments.get("dims", ()), len(shape))
+register_rule("function:t", shape=_t_shape)
+
+
+def _permute_shape(call: Call) -> Derivation:
+    shape = call.inputs[0]
+    order = _dims(call.arguments.get("dims", ()), len(shape))
     if sorted(order) != list(range(len(shape))):
-        raise ValueError(
-            f"permute needs each of the {len(shape)} dims once, got {list(arguments.get('dims'))}"
-        )
+        raise Refusal("refuse.permute", rank=len(shape), dims=tuple(call.arguments.get("dims")))
     out = tuple(shape[dim] for dim in order)
-    return Derivation((out,), f"dims in order {order} → {list(out)}")
+    return Derivation((out,), msg("derive.permute", order=tuple(order), out=out))
 
 
-@rule("function:view", "function:reshape")
-@with_arguments
-def _reshape(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shape = inputs[0]
-    sizes = arguments.get("size", arguments.get("shape"))
+register_rule("function:permute", shape=_permute_shape, parameters=("input", "*dims"))
+register_rule("function:expand", parameters=("input", "*size"))
+register_rule("function:repeat", parameters=("input", "*repeats"))
+
+
+def _reshape_shape(call: Call) -> Derivation:
+    shape = call.inputs[0]
+    sizes = call.arguments.get("size", call.arguments.get("shape"))
     if not isinstance(sizes, tuple) or not all(isinstance(size, int) for size in sizes):
-        raise NotCheckable("not checked: the new shape is not a list of sizes (view(dtype), view_as?)")
+        raise NotCheckable("check.view_sizes")
     total = formulas.numel(shape)
     known = formulas.numel(size for size in sizes if size != -1)
     if sizes.count(-1) > 1:
-        raise ValueError(f"only one size may be -1, got {list(sizes)}")
-    if -1 in sizes:
-        if known == 0 or total % known:
-            raise ValueError(f"shape {list(sizes)} is invalid for an input of size {total} ({list(shape)})")
-        out = tuple(total // known if size == -1 else size for size in sizes)
-    else:
-        out = tuple(sizes)
+        raise Refusal("refuse.view_unknowns", sizes=sizes)
+    if -1 in sizes and (known == 0 or total % known):
+        raise Refusal("refuse.view_size", sizes=sizes, total=total, shape=shape)
+    out = tuple(total // known if size == -1 else size for size in sizes)
     if formulas.numel(out) != total:
-        raise ValueError(f"shape {list(sizes)} is invalid for an input of size {total} ({list(shape)})")
-    inferred = f" (-1 = {total} / {known} = {total // known})" if -1 in sizes else ""
-    return Derivation((out,), f"{total} elements as {list(out)}{inferred}")
+        raise Refusal("refuse.view_size", sizes=sizes, total=total, shape=shape)
+    if -1 in sizes:
+        return Derivation(
+            (out,), msg("derive.view_inferred", total=total, out=out, known=known, inferred=total // known)
+        )
+    return Derivation((out,), msg("derive.view", total=total, out=out))
 
 
-@rule("function:unsqueeze")
-@with_arguments
-def _unsqueeze(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shape = inputs[0]
-    dim = _axis(arguments["dim"], len(shape) + 1)
+register_rule("function:view", shape=_reshape_shape, parameters=("input", "*size"))
+register_rule("function:reshape", shape=_reshape_shape, parameters=("input", "*shape"))
+
+
+def _unsqueeze_shape(call: Call) -> Derivation:
+    shape = call.inputs[0]
+    dim = _axis(call.arguments["dim"], len(shape) + 1)
     out = (*shape[:dim], 1, *shape[dim:])
-    return Derivation((out,), f"a size-1 dim inserted at {dim} → {list(out)}")
+    return Derivation((out,), msg("derive.unsqueeze", dim=dim, out=out))
 
 
-@rule("function:squeeze")
-@with_arguments
-def _squeeze(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shape = inputs[0]
-    dims = arguments.get("dim")
+def _squeeze_shape(call: Call) -> Derivation:
+    shape = call.inputs[0]
+    dims = call.arguments.get("dim")
     chosen = set(range(len(shape))) if dims is None else set(_dims(dims, max(len(shape), 1)))
     out = tuple(size for axis, size in enumerate(shape) if not (axis in chosen and size == 1))
-    return Derivation((out,), f"size-1 dims removed → {list(out)}")
+    return Derivation((out,), msg("derive.squeeze", out=out))
 
 
-@rule("function:mean", "function:sum", "function:amax", "function:amin")
-@with_arguments
-def _reduce(attrs: Mapping[str, Any], inputs: Sequence[Shape], arguments: Mapping[str, Any]) -> Derivation:
-    shape = inputs[0]
-    dims = arguments.get("dim")
+register_rule("function:unsqueeze", shape=_unsqueeze_shape, parameters=("input", "dim"))
+register_rule("function:squeeze", shape=_squeeze_shape, parameters=("input", "dim"))
+
+
+def _reduce_shape(call: Call) -> Derivation:
+    shape = call.inputs[0]
+    dims = call.arguments.get("dim")
     if isinstance(dims, str) or (dims is not None and not isinstance(dims, int | tuple)):
-        raise NotCheckable("not checked: reduced over named dims")
-    keep = bool(arguments.get("keepdim"))
+        raise NotCheckable("check.named_dims")
+    keep = bool(call.arguments.get("keepdim"))
     chosen = set(range(len(shape))) if dims is None or dims == () else set(_dims(dims, max(len(shape), 1)))
     out = tuple(
         1 if axis in chosen else size for axis, size in enumerate(shape) if keep or axis not in chosen
     )
-    return Derivation((out,), f"dims {sorted(chosen)} reduced{' (kept as 1)' if keep else ''} → {list(out)}")
+    code = "derive.reduce_kept" if keep else "derive.reduce"
+    return Derivation((out,), msg(code, dims=tuple(sorted(chosen)), out=out))
+
+
+register_rule(
+    *(f"function:{name}" for name in ("mean", "sum", "amax", "amin")),
+    shape=_reduce_shape,
+    parameters=("input", "dim", "keepdim"),
+)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shapetrace import rules
-from shapetrace.crosscheck import bind
-from shapetrace.records import LayerRecord, Shape, Source, Trace
+from shapetrace.messages import Message, Refusal
+from shapetrace.records import LayerRecord, Shape, Source, TraceRecord, bind
 
-__all__ = ["Outcome", "NotReplayable", "Replayer", "replay"]
+__all__ = ["Outcome", "NotReplayable", "Replayer"]
 
 
 class NotReplayable(Exception):
@@ -22,7 +22,7 @@ class Outcome:
 
     output_shapes: tuple[Shape, ...] | None
     layer: str | None = None
-    reason: str | None = None
+    reason: Message | None = None  # why the pass fails: the formulas' refusal, or the exception's text
 
     @property
     def ok(self) -> bool:
@@ -43,7 +43,7 @@ def _input_shape(source: Source | None, recorded: Shape, produced: dict[int, tup
 class Replayer:
     """Replays one traced graph on many inputs; each layer's binding is worked out once."""
 
-    def __init__(self, trace: Trace) -> None:
+    def __init__(self, trace: TraceRecord) -> None:
         if trace.error is not None or not trace.output_sources:
             raise NotReplayable("the trace must come from a forward pass that succeeded")
         if trace.shape_reads:
@@ -58,7 +58,7 @@ class Replayer:
             if len(layer.sources) != len(layer.input_shapes):
                 raise NotReplayable(f"{layer.name}: inputs not followed")
             markers = tuple((position,) for position in range(len(layer.input_shapes)))
-            order, arguments = bind(layer, markers)
+            order, arguments = bind(layer.inputs, layer.parameters, markers)
             binding = tuple(marker[0] for marker in order)
             self.steps.append((layer, binding, arguments, dict(layer.attributes), {}))
 
@@ -73,10 +73,10 @@ class Replayer:
             if result is None:
                 try:
                     result = _step(layer, shapes, order, arguments, attributes)
-                except ValueError as refusal:
-                    result = str(refusal)
+                except Refusal as refusal:
+                    result = refusal.message
                 memo[shapes] = result
-            if isinstance(result, str):
+            if isinstance(result, Message):
                 return Outcome(None, layer.name, result)
             produced[layer.index] = result
         outputs = tuple(
@@ -89,18 +89,15 @@ class Replayer:
 def _step(
     layer: LayerRecord, shapes: tuple[Shape, ...], order: tuple[int, ...], arguments: dict, attributes: dict
 ) -> tuple[Shape, ...]:
-    """The layer's output shapes for these input shapes; ValueError where it would fail."""
+    """The layer's output shapes for these input shapes; Refusal where it would fail."""
     if shapes == layer.input_shapes and layer.outputs is not None:
         return layer.output_shapes  # as traced
     try:
-        derivation = rules.derive(layer.base_type, attributes, tuple(shapes[i] for i in order), arguments)
+        derivation = rules.derive(
+            layer.base_type, rules.Call(attributes, tuple(shapes[i] for i in order), arguments)
+        )
     except rules.NotCheckable as reason:
         raise NotReplayable(f"{layer.name}: {reason}") from None
     if derivation is not None:
         return derivation.shapes
     raise NotReplayable(f"{layer.name} ({layer.type}) has no shape rule")
-
-
-def replay(trace: Trace, inputs: tuple[Shape, ...]) -> Outcome:
-    """The outcome of the traced graph on `inputs`. Raises NotReplayable where the rules cannot tell."""
-    return Replayer(trace)(inputs)

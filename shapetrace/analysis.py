@@ -1,0 +1,16 @@
+"""The analyses of a recorded trace, in the order each needs the last: the cross-check, receptive
+fields (which skip mismatched layers), and the diagnosis of a failure (which reads the refusals)."""
+
+from __future__ import annotations
+
+from shapetrace.crosscheck import crosscheck
+from shapetrace.diagnose import diagnose
+from shapetrace.receptive import receptive_fields
+from shapetrace.records import TraceRecord
+
+__all__ = ["analyse"]
+
+
+def analyse(trace: TraceRecord) -> TraceRecord:
+    """The recorded trace, cross-checked, with receptive fields and, if it failed, a diagnosis."""
+    return diagnose(receptive_fields(crosscheck(trace)))

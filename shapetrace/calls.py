@@ -1,0 +1,149 @@
+"""The recorder's raw material: the hook callbacks that note each call of one forward pass (its inputs,
+outputs, place in the call tree and where its input tensors came from) as it happens."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from shapetrace._torch import nn, torch
+from shapetrace.dataflow import Dataflow, Edge
+from shapetrace.records import ValueInfo
+from shapetrace.values import describe, describe_arguments
+
+__all__ = ["RecordedCall", "CallLog"]
+
+_NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
+
+
+@dataclass(slots=True, eq=False)
+class RecordedCall:
+    """One call as the hooks saw it; `outputs` stays None when the call raised."""
+
+    target: Any  # the nn.Module, or the name of a torch function
+    parent: int | None  # index of the call it ran inside
+    inputs: ValueInfo
+    edges: tuple[Edge, ...]  # where each input tensor came from
+    outputs: ValueInfo | None = None
+
+    @property
+    def is_function(self) -> bool:
+        return isinstance(self.target, str)
+
+
+class CallLog:
+    """Hook callbacks: keep only shapes and the call nesting; everything else is derived later.
+
+    The forward hook runs with always_call=True, so a call that raises is closed too (its outputs stay
+    None) even when the model catches the exception and goes on."""
+
+    def __init__(self, leaves: set[int], torch_layers: set[int]) -> None:
+        self.calls: list[RecordedCall] = []
+        self.stack: list[int] = []  # indexes of the calls running now, outermost first
+        self.leaves = leaves  # ids of leaf modules: they, and functions, make tensors
+        # ids of torch.nn leaf layers: the torch calls inside them are their own (Conv2d's F.conv2d); a
+        # user-written leaf's calls (its matmuls) are recorded like any forward code's
+        self.torch_layers = torch_layers
+        self.shape_reads = 0  # shape queries made by forward code outside torch.nn layers
+        self.in_hook = False
+        self.watching = False  # whether the function recorder is active
+        self.dataflow = Dataflow()
+        self.raised: list[tuple[int, BaseException]] = []  # (call index, exception), in order
+        self._quiet: list[Any] = []  # open DisableTorchFunction contexts, one per running torch.nn layer
+        self._active: list[BaseException | None] = []  # exception being handled when each call began
+        self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
+        self._single_args: dict[int, ValueInfo] = {}
+
+    def _tensor(self, tensor: torch.Tensor) -> ValueInfo:
+        key = (tensor.shape, tensor.dtype)
+        info = self._tensor_infos.get(key)
+        if info is None:
+            info = self._tensor_infos[key] = describe(tensor)
+        return info
+
+    def before(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+        self.in_hook = True
+        try:
+            with _NO_TORCH_FUNCTION():  # our own .shape and .dtype reads skip the function recorder
+                self._open(module, args, kwargs)
+        finally:
+            self.in_hook = False
+        if self.watching and id(module) in self.torch_layers:  # a layer's torch calls are its row
+            quiet = _NO_TORCH_FUNCTION()
+            quiet.__enter__()
+            self._quiet.append(quiet)
+
+    def after(self, module: nn.Module, args: tuple, output: Any) -> None:
+        if self.watching and id(module) in self.torch_layers and self._quiet:
+            self._quiet.pop().__exit__(None, None, None)
+        self.in_hook = True
+        try:
+            with _NO_TORCH_FUNCTION():
+                self._close(module, output)
+        finally:
+            self.in_hook = False
+
+    def _arguments(self, args: tuple, kwargs: dict[str, Any]) -> ValueInfo:
+        if len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor:  # the common case
+            tensor = self._tensor(args[0])
+            inputs = self._single_args.get(id(tensor))
+            if inputs is None:
+                inputs = self._single_args[id(tensor)] = ValueInfo(
+                    "sequence", "args", items=((None, tensor),)
+                )
+            return inputs
+        return describe_arguments(args, kwargs)
+
+    def _open(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+        parent = self.stack[-1] if self.stack else None
+        self.calls.append(
+            RecordedCall(module, parent, self._arguments(args, kwargs), self.dataflow.edges(args, kwargs))
+        )
+        self.stack.append(len(self.calls) - 1)
+        self._active.append(sys.exc_info()[1])
+
+    def _close(self, module: nn.Module, output: Any) -> None:
+        index = self.stack.pop()
+        handling = sys.exc_info()[1]
+        if handling is not self._active.pop():  # called from _call_impl's except: this call raised
+            self.raised.append((index, handling))
+            return
+        self.calls[index].outputs = self._tensor(output) if type(output) is torch.Tensor else describe(output)
+        if id(module) in self.leaves:
+            self.dataflow.produce(index, output)
+
+    def inside_torch_layer(self) -> bool:
+        return bool(self.stack) and id(self.calls[self.stack[-1]].target) in self.torch_layers
+
+    def note_shape_read(self) -> None:
+        self.shape_reads += 1
+
+    def add_function(
+        self, name: str, args: tuple, kwargs: dict[str, Any], output: Any, error: BaseException | None
+    ) -> None:
+        """A torch function call made directly in a forward: a row only when it returns tensors."""
+        outputs = None if error is not None else describe(output)
+        if outputs is not None and next(outputs.tensors(), None) is None:
+            return
+        parent = self.stack[-1] if self.stack else None
+        call = RecordedCall(
+            name, parent, describe_arguments(args, kwargs), self.dataflow.edges(args, kwargs), outputs
+        )
+        self.calls.append(call)
+        if error is None:
+            self.dataflow.produce(len(self.calls) - 1, output)
+        else:
+            self.raised.append((len(self.calls) - 1, error))
+
+    def failing_call(self, failure: BaseException) -> int | None:
+        """The first call that raised `failure` or an exception it was raised from."""
+        chain = set()
+        error: BaseException | None = failure
+        while error is not None and id(error) not in chain:
+            chain.add(id(error))
+            error = error.__cause__ or error.__context__
+        for index, exception in self.raised:
+            if id(exception) in chain:
+                return index
+        return None

@@ -1,0 +1,288 @@
+"""The command line: parse, dispatch, print. The only module that prints or chooses an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shapetrace.cli.options import Request, build_parser, parse_shape, resolve
+from shapetrace.errors import ShapeError, TraceWarning, UsageError
+from shapetrace.messages import Lang, Message, Seq, msg, render
+
+__all__ = ["build_parser", "main", "entry_point", "parse_shape"]
+
+
+def _list_zoo(lang: Lang) -> str:
+    from tabulate import tabulate
+
+    from shapetrace import zoo
+    from shapetrace.introspect import count_params
+
+    rows = []
+    for entry in zoo.ZOO.values():
+        params, _ = count_params(zoo.build(entry.name, "meta"))
+        summary = render(msg(f"zoo.{entry.name}"), lang)
+        rows.append((entry.name, ",".join(map(str, entry.default_input)), f"{params:,}", summary))
+    headers = tuple(
+        render(msg(code), lang) for code in ("list.model", "list.default_input", "list.params", "list.what")
+    )
+    table = tabulate(rows, headers=headers, colalign=("left", "left", "right", "left"), disable_numparse=True)
+    return table + "\n"
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """A model ready to trace: built, in the mode asked for, in the inputs' float dtype."""
+
+    name: str
+    module: Any
+    inputs: list[tuple[tuple[int, ...], str]]
+
+
+def _load(spec: str, request: Request, args: argparse.Namespace, device: str) -> _Loaded:
+    from shapetrace._torch import torch
+    from shapetrace.loader import load_model
+
+    loaded = load_model(spec, request.kwargs, device)
+    inputs = request.inputs
+    if inputs is None:
+        if loaded.default_input is None:
+            raise UsageError("usage.no_default_input", spec=spec)
+        inputs = [(loaded.default_input, args.dtype)]
+    model = loaded.module.train(args.train)
+    float_dtypes = {dtype for _, dtype in inputs if dtype.startswith(("float", "bfloat"))}
+    if len(float_dtypes) == 1 and float_dtypes != {"float32"}:
+        model = model.to(getattr(torch, float_dtypes.pop()))
+    return _Loaded(loaded.name, model, inputs)
+
+
+def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
+    from shapetrace._torch import torch
+    from shapetrace.pipeline import trace
+
+    loaded = _load(spec, request, args, args.device)
+    try:
+        return trace(
+            loaded.module,
+            [shape for shape, _ in loaded.inputs],
+            dtypes=[getattr(torch, dtype) for _, dtype in loaded.inputs],
+            device=args.device,
+            model_name=loaded.name,
+            functional=args.functional,
+        )
+    except ShapeError as exc:
+        return exc.trace
+
+
+def _solve_range(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition(":")
+    try:
+        lo, hi = int(low), int(high if sep else low)
+    except ValueError:
+        raise UsageError("usage.solve_format", text=repr(text)) from None
+    if not 1 <= lo <= hi:
+        raise UsageError("usage.solve_order", text=repr(text))
+    if hi - lo > 100_000:
+        raise UsageError("usage.solve_many", text=repr(text))
+    return lo, hi
+
+
+def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[str, int]:
+    from shapetrace._torch import torch
+    from shapetrace.render.data import dumps
+    from shapetrace.render.solution import render_solution, solution_to_dict
+    from shapetrace.solver import solve
+
+    lo, hi = _solve_range(args.solve)
+    try:
+        loaded = _load(spec, request, args, "meta")  # no weights needed to solve
+    except UsageError:
+        loaded = _load(spec, request, args, "cpu")  # a constructor that needs real tensors
+    if len(loaded.inputs) != 1:
+        raise UsageError("usage.solve_one_input")
+    shape, dtype = loaded.inputs[0]
+    if args.solve_dim and len(shape) != 4:
+        raise UsageError("usage.solve_dim_shape")
+    solution = solve(
+        loaded.module,
+        shape,
+        lo,
+        hi,
+        args.solve_dim or "square",
+        dtype=getattr(torch, dtype),
+        model_name=loaded.name,
+    )
+    if request.output_format == "json":
+        return dumps(solution_to_dict(solution, terms="cli")) + "\n", 0 if solution.valid else 1
+    return render_solution(solution, lang=args.lang, terms="cli"), 0 if solution.valid else 1
+
+
+def _render(traces: list[Any], output_format: str, args: argparse.Namespace) -> str:
+    from shapetrace.render import compare, data, markup, table
+
+    words = {"lang": args.lang, "terms": "cli"}
+    if len(traces) > 1:
+        if output_format == "json":
+            return data.dumps([data.trace_to_dict(trace, terms="cli") for trace in traces]) + "\n"
+        if output_format != "table":
+            raise UsageError("usage.compare_format", format=output_format)
+        return compare.render_comparison(traces, **words)
+    trace = traces[0]
+    layout = {"depth": args.depth, "explain": args.explain, **words}
+    renderers = {
+        "table": lambda: table.render_table(trace, **layout),
+        "json": lambda: data.render_json(trace, terms="cli"),
+        "csv": lambda: data.render_csv(trace),
+        "markdown": lambda: markup.render_markdown(trace, **layout),
+        "html": lambda: markup.render_html(trace, **layout),
+    }
+    return renderers[output_format]()
+
+
+def _check_device(device: str) -> None:
+    if device == "cuda":
+        from shapetrace._torch import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError("usage.cuda")
+
+
+def _join_negative_values(argv: Sequence[str]) -> list[str]:
+    """['--input', '-1,3'] -> ['--input=-1,3'], so a negative size gets its own clear message."""
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1] == "--input" and token[:1] == "-" and token[1:2].isdigit():
+            joined[-1] = f"--input={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
+def _parse(argv: Sequence[str], lang: Lang) -> argparse.Namespace | int:
+    """The parsed arguments, or the exit status of --help / --version (which print and exit)."""
+    try:
+        return build_parser(lang).parse_args(_join_negative_values(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def _say(code: str, lang: Lang, /, **values: Any) -> None:
+    """One line on stderr, in the command line's terms."""
+    print(render(msg(code, **values), lang, "cli"), file=sys.stderr)
+
+
+def _trace_all(specs: list[str], request: Request, args: argparse.Namespace) -> list[Any]:
+    """Trace each model with the model's own prints sent to stderr, so stdout holds only the output;
+    shapetrace's warnings (a forward that writes its parameters) become one line each."""
+    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TraceWarning)
+        traces = [_trace_one(spec, request, args) for spec in specs]
+    for warning in caught:
+        if isinstance(warning.message, TraceWarning):
+            _say("cli.warning", args.lang, message=warning.message.message)
+    return traces
+
+
+def _solve_all(args: argparse.Namespace, request: Request) -> int:
+    if request.output_format not in ("table", "json"):
+        raise UsageError("usage.solve_output")
+    status = 0
+    texts = []
+    with contextlib.redirect_stdout(sys.stderr):
+        for spec in args.models:
+            text, code = _run_solve(spec, request, args)
+            texts.append(text)
+            status = max(status, code)
+    _emit("".join(texts), args)
+    return status
+
+
+def _emit(text: str, args: argparse.Namespace) -> None:
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError("usage.write", path=args.output, detail=exc.strerror) from None
+    else:
+        sys.stdout.write(text)
+
+
+def _report_failures(traces: list[Any], request: Request, args: argparse.Namespace) -> int:
+    """Lines on stderr for failed passes (when the output does not show them) and --strict mismatches;
+    the exit status."""
+    failed = [trace for trace in traces if trace.error is not None]
+    if args.output or request.output_format != "table":
+        for trace in failed:
+            message = trace.error.message.splitlines()[0]
+            _say("cli.failed", args.lang, model=trace.model, layer=trace.error.layer, message=message)
+    mismatched = [trace for trace in traces if trace.checks["mismatch"]]
+    if args.strict:
+        for trace in mismatched:
+            names = Seq(tuple(layer.name for layer in trace.layers if layer.check == "mismatch"))
+            _say("cli.strict", args.lang, model=trace.model, names=names)
+    return 1 if failed or (args.strict and mismatched) else 0
+
+
+def _run(argv: Sequence[str], lang: Lang) -> int:
+    args = _parse(argv, lang)
+    if isinstance(args, int):
+        return args
+    if args.list:
+        sys.stdout.write(_list_zoo(args.lang))
+        return 0
+    if not args.models:
+        raise UsageError("usage.no_model")
+    request = resolve(args)
+    _check_device(args.device)
+    if args.solve is not None:
+        return _solve_all(args, request)
+    traces = _trace_all(args.models, request, args)
+    _emit(_render(traces, request.output_format, args), args)
+    return _report_failures(traces, request, args)
+
+
+def _language(argv: Sequence[str]) -> Lang:
+    """The --lang asked for, read before parsing so that parse errors are in it too."""
+    for position, token in enumerate(argv):
+        if (
+            token == "--lang"
+            and position + 1 < len(argv)
+            and argv[position + 1] == "zh"
+            or token == "--lang=zh"
+        ):
+            return "zh"
+    return "en"
+
+
+def _one_line(message: Message, lang: Lang) -> str:
+    text = render(message, lang, "cli")
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 forward failed, 2 bad usage)."""
+    argv = sys.argv[1:] if argv is None else argv
+    lang = _language(argv)
+    try:
+        return _run(argv, lang)
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch":
+            raise
+        _say("cli.error", lang, message=msg("usage.no_torch"))
+        return 2
+    except UsageError as exc:  # one line, whatever a constructor said
+        _say("cli.error", lang, message=msg("neutral.text", text=_one_line(exc.message, lang)))
+        return 2
+    except KeyboardInterrupt:
+        _say("cli.interrupted", lang)
+        return 130
+
+
+def entry_point() -> None:
+    raise SystemExit(main())

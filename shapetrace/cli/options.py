@@ -1,0 +1,134 @@
+"""The command line's options: the parser (its help in the catalog, in English or Chinese), --input's
+shape syntax, and the checked request the commands run on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shapetrace import __version__
+from shapetrace.errors import UsageError
+from shapetrace.messages import Lang, Seq, msg, render
+
+__all__ = ["FORMATS", "DTYPES", "DEVICES", "build_parser", "parse_shape", "Request", "resolve"]
+
+FORMATS = ("table", "json", "markdown", "html", "csv")
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32")
+DEVICES = ("cpu", "meta", "cuda")
+_EXTENSIONS = {
+    ".json": "json",
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "table",
+    ".log": "table",
+}
+
+# (flags, argparse settings); the help of each is the catalog's "help.<dest>"
+_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--list",), {"action": "store_true"}),
+    (("--input",), {"action": "append", "metavar": "SHAPE"}),
+    (("--dtype",), {"default": "float32", "choices": DTYPES}),
+    (("--device",), {"default": "cpu", "choices": DEVICES}),
+    (("--format",), {"choices": FORMATS}),
+    (("-o", "--output"), {"metavar": "FILE"}),
+    (("--depth",), {"type": int, "metavar": "N"}),
+    (("--kwargs",), {"metavar": "JSON"}),
+    (("--explain",), {"action": "store_true"}),
+    (("--lang",), {"choices": ("en", "zh"), "default": "en"}),
+    (("--strict",), {"action": "store_true"}),
+    (("--solve",), {"nargs": "?", "const": "1:256", "metavar": "LO:HI"}),
+    (("--solve-dim",), {"choices": ("H", "W")}),
+    (("--functional",), {"action": "store_true"}),
+    (("--train",), {"action": "store_true"}),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as a UsageError (one line, exit 2) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError("usage.argparse", detail=message)
+
+
+def build_parser(lang: Lang = "en") -> argparse.ArgumentParser:
+    """The argument parser, its help in `lang`; building it imports no torch."""
+
+    def words(code: str) -> str:
+        return render(msg(code), lang, "cli")
+
+    parser = _Parser(
+        prog="shapetrace",
+        description=words("help.description"),
+        epilog=words("help.epilog"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("models", nargs="*", metavar="MODEL", help=words("help.models"))
+    parser.add_argument("--version", action="version", version=f"shapetrace {__version__}")
+    for flags, settings in _OPTIONS:
+        dest = flags[-1].lstrip("-").replace("-", "_")
+        parser.add_argument(*flags, help=words(f"help.{dest}"), **settings)
+    return parser
+
+
+def parse_shape(text: str) -> tuple[tuple[int, ...], str | None]:
+    """'1,1,224,224' -> ((1, 1, 224, 224), None); '1,16:int64' -> ((1, 16), 'int64')."""
+    body, _, dtype = text.partition(":")
+    if dtype and dtype not in DTYPES:
+        raise UsageError("usage.input_dtype", text=repr(text), dtype=repr(dtype), choices=Seq(DTYPES))
+    parts = [part.strip() for part in body.replace("x", ",").split(",")]
+    if not body.strip() or not any(parts):
+        raise UsageError("usage.input_empty")
+    sizes = []
+    for part in parts:
+        if not part:
+            raise UsageError("usage.input_missing_size", text=repr(text))
+        try:
+            size = int(part)
+        except ValueError:
+            raise UsageError("usage.input_not_number", text=repr(text), part=repr(part)) from None
+        if size < 1:
+            raise UsageError("usage.input_below_one", text=repr(text), size=size)
+        sizes.append(size)
+    return tuple(sizes), dtype or None
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to trace it with: the inputs (shape, dtype), the constructor's keyword arguments, the format."""
+
+    inputs: list[tuple[tuple[int, ...], str]] | None
+    kwargs: dict[str, Any]
+    output_format: str
+
+
+def resolve(args: argparse.Namespace) -> Request:
+    inputs = None
+    if args.input:
+        inputs = [(shape, dtype or args.dtype) for shape, dtype in map(parse_shape, args.input)]
+    kwargs: dict[str, Any] = {}
+    if args.kwargs is not None:
+        try:
+            kwargs = json.loads(args.kwargs)
+        except json.JSONDecodeError as exc:
+            raise UsageError("usage.kwargs_json", detail=str(exc)) from None
+        if not isinstance(kwargs, dict):
+            raise UsageError("usage.kwargs_object")
+    if args.solve_dim and args.solve is None:
+        raise UsageError("usage.solve_dim_needs_solve")
+    if args.depth is not None and args.depth < 1:
+        raise UsageError("usage.depth", depth=args.depth)
+    if args.output is not None and not args.output.strip():
+        raise UsageError("usage.output_empty")
+    output_format = args.format
+    if output_format is None and args.output:
+        suffix = Path(args.output).suffix.lower()
+        if suffix not in _EXTENSIONS:
+            raise UsageError("usage.output_format", path=repr(args.output))
+        output_format = _EXTENSIONS[suffix]
+    return Request(inputs, kwargs, output_format or "table")

@@ -1,0 +1,114 @@
+"""The inputs of a trace: shapes or tensors as the caller gives them, checked, made on the device."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from numbers import Integral
+from typing import Any
+
+from shapetrace._torch import nn, torch
+from shapetrace.errors import UsageError
+from shapetrace.introspect import model_device
+from shapetrace.messages import Seq
+from shapetrace.records import Shape
+
+__all__ = ["make_inputs", "arguments", "resolve_device", "check_arity"]
+
+
+def resolve_device(device: str | torch.device | None, model: nn.Module) -> torch.device:
+    """The device to trace on: the one asked for, else where the model's parameters are."""
+    if device is None:
+        return model_device(model)
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise UsageError("usage.device", device=repr(device), detail=_first_line(exc)) from None
+
+
+def make_inputs(
+    input_sizes: Sequence[Shape],
+    dtypes: Sequence[torch.dtype],
+    device: torch.device | str,
+    index_limit: int | None = None,
+) -> tuple[torch.Tensor, ...]:
+    """Inputs of the given shapes: random floats; for integer dtypes random indices below
+    `index_limit` (the smallest embedding table, so every index is valid), or zeros without one."""
+    tensors = []
+    for size, dtype in zip(input_sizes, dtypes, strict=True):
+        if torch.device(device).type == "meta":
+            tensors.append(torch.empty(size, dtype=dtype, device=device))
+        elif dtype.is_floating_point or dtype.is_complex:
+            tensors.append(torch.randn(size, dtype=dtype, device=device))
+        elif index_limit and dtype != torch.bool:
+            tensors.append(torch.randint(0, index_limit, size, dtype=dtype, device=device))
+        else:
+            tensors.append(torch.zeros(size, dtype=dtype, device=device))
+    return tuple(tensors)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _shape(sizes: Any) -> Shape:
+    if not all(isinstance(size, Integral) and not isinstance(size, bool) for size in sizes):
+        raise UsageError("usage.sizes_whole", sizes=tuple(sizes))
+    shape = tuple(int(size) for size in sizes)
+    if any(size < 0 for size in shape):
+        raise UsageError("usage.sizes_negative", sizes=shape)
+    return shape
+
+
+def _normalise_sizes(input_size: Any) -> list[Shape]:
+    """One shape (a sequence of whole numbers) or several (a sequence of such sequences)."""
+    if isinstance(input_size, torch.Size) or (
+        isinstance(input_size, Sequence) and input_size and not isinstance(input_size[0], Sequence)
+    ):
+        return [_shape(input_size)]
+    return [_shape(size) for size in input_size]
+
+
+def arguments(
+    input_size: Any, input_data: Any, dtypes: Any, device: torch.device, index_limit: int | None = None
+) -> tuple[tuple, dict[str, Any]]:
+    """Positional and keyword arguments for forward: `input_data` as given (a tensor, a sequence, a
+    mapping of keyword arguments), or new tensors of `input_size`. The RNG state is left as found."""
+    if input_data is not None:
+        if isinstance(input_data, torch.Tensor):
+            return (input_data,), {}
+        if isinstance(input_data, Mapping):
+            return (), dict(input_data)
+        return tuple(input_data), {}
+    if input_size is None:
+        raise UsageError("usage.no_input")
+    sizes = _normalise_sizes(input_size)
+    if dtypes is None:
+        dtypes = [torch.float32] * len(sizes)
+    elif isinstance(dtypes, torch.dtype):
+        dtypes = [dtypes] * len(sizes)
+    try:
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            return make_inputs(sizes, list(dtypes), device, index_limit), {}
+    except (RuntimeError, TypeError, OverflowError, ValueError) as exc:
+        raise UsageError(
+            "usage.make_input", shapes=Seq(tuple(sizes)), device=str(device), detail=_first_line(exc)
+        ) from None
+
+
+def check_arity(model: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+    """Refuse inputs that forward cannot take (two shapes for one argument) as bad usage, before the
+    model runs: the TypeError Python would raise is not the model's failure."""
+    try:
+        signature = inspect.signature(model.forward)
+    except (TypeError, ValueError):  # builtins, TorchScript: let the call decide
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise UsageError(
+            "usage.arity",
+            model=type(model).__name__, parameters=", ".join(signature.parameters),
+            count=len(args) + len(kwargs), detail=str(exc),
+        ) from None  # fmt: skip

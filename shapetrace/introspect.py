@@ -1,0 +1,155 @@
+"""The one place that reads torch modules: which rule-table entry a module type takes, its settings
+(through that entry's reader), forward's parameter names, parameter counts and the model's device."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Iterable
+from typing import Any
+
+from shapetrace import rules
+from shapetrace._torch import nn, torch
+
+__all__ = [
+    "rule_key",
+    "is_torch_layer",
+    "attributes_of",
+    "function_attributes",
+    "torch_state",
+    "forward_parameters",
+    "smallest_embedding",
+    "count_params",
+    "subtree_param_counts",
+    "unique_parameters",
+    "model_device",
+]
+
+
+@functools.cache
+def rule_key(module_type: type) -> tuple[str, bool]:
+    """(the rule table's key for `module_type`: the name of the nearest torch.nn layer class in its MRO,
+    whether `module_type` overrides that class's forward).
+
+    Classes built by torch.nn.utils (the Parametrized* wrappers of weight_norm and friends) are skipped,
+    so a parametrized Conv2d is still checked as a Conv2d; "" for user-defined containers."""
+    for cls in module_type.__mro__:
+        if cls.__module__.startswith("torch.nn.modules.") and cls is not nn.Module:
+            return cls.__name__, module_type.forward is not cls.forward
+    return "", False
+
+
+def is_torch_layer(module_type: type) -> bool:
+    """A torch.nn class, or a subclass that keeps its forward: its work happens inside torch's own code
+    (Conv2d's F.conv2d), which its MAC rule accounts for. A subclass that rewrites forward is user code,
+    like any module the user writes."""
+    key, custom = rule_key(module_type)
+    return bool(key) and not custom
+
+
+def attributes_of(module: nn.Module) -> tuple[tuple[str, Any], ...]:
+    """The module's shape-relevant settings, as (name, plain value) pairs."""
+    present = {name: parameter is not None for name, parameter in module._parameters.items()}
+    return rules.read_attributes(rule_key(type(module))[0], module.__dict__, present)
+
+
+def torch_state() -> dict[str, Any]:
+    """The global torch settings that change what a function call costs (einsum's contraction order)."""
+    backend = torch.backends.opt_einsum
+    return {"opt_einsum": backend.strategy if backend.is_available() and backend.enabled else None}
+
+
+def function_attributes(key: str, state: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A torch function call's settings, read by its rule from the torch settings in `state`."""
+    entry = rules.rule_for(key)
+    if entry is None or entry.read is None:
+        return ()
+    return tuple(entry.read(state, {}).items())
+
+
+@functools.cache
+def forward_parameters(module_type: type) -> tuple[str, ...]:
+    """The names of forward's parameters, in order (self, *args and **kwargs left out)."""
+    try:
+        parameters = inspect.signature(module_type.forward).parameters.values()
+    except (TypeError, ValueError):  # builtins, TorchScript
+        return ()
+    named = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+    return tuple(p.name for p in parameters if p.name != "self" and p.kind in named)
+
+
+def smallest_embedding(modules: Iterable[nn.Module]) -> int | None:
+    """The fewest rows of any Embedding or EmbeddingBag: integer inputs below it are valid indices for
+    every table they may reach; None where the model has no embedding."""
+    sizes = [m.num_embeddings for m in modules if isinstance(m, nn.Embedding | nn.EmbeddingBag)]
+    return min(sizes) if sizes and min(sizes) > 0 else None
+
+
+def unique_parameters(modules: Iterable[nn.Module]) -> list[nn.Parameter]:
+    """Every parameter tensor of these modules once, tied or reused."""
+    unique = {}
+    for module in modules:
+        for parameter in module._parameters.values():
+            if parameter is not None:
+                unique[id(parameter)] = parameter
+    return list(unique.values())
+
+
+def count_params(module: nn.Module) -> tuple[int, int]:
+    """(all, trainable) parameters of a module and its children, each tensor counted once."""
+    parameters = unique_parameters(module.modules())
+    return (
+        sum(parameter.numel() for parameter in parameters),
+        sum(parameter.numel() for parameter in parameters if parameter.requires_grad),
+    )
+
+
+def subtree_param_counts(model: nn.Module) -> dict[int, tuple[int, int]]:
+    """(all, trainable) for every module in the model, keyed by id, in one bottom-up pass.
+
+    Sums children's counts; where a parameter is reachable twice (tied weights, a shared submodule)
+    the modules above it are counted with `count_params`, which deduplicates."""
+    reach: dict[int, int] = {}
+    for _, module in model.named_modules(remove_duplicate=False):
+        for parameter in module._parameters.values():
+            if parameter is not None:
+                reach[id(parameter)] = reach.get(id(parameter), 0) + 1
+    counts: dict[int, tuple[int, int]] = {}
+    shared: dict[int, bool] = {}
+
+    def total(module: nn.Module) -> tuple[int, int]:
+        key = id(module)
+        if key in counts:
+            return counts[key]
+        all_params = trainable = 0
+        has_shared = False
+        for parameter in module._parameters.values():
+            if parameter is not None:
+                all_params += parameter.numel()
+                trainable += parameter.numel() if parameter.requires_grad else 0
+                has_shared = has_shared or reach[id(parameter)] > 1
+        for child in module._modules.values():
+            if child is not None:
+                child_all, child_trainable = total(child)
+                all_params += child_all
+                trainable += child_trainable
+                has_shared = has_shared or shared[id(child)]
+        shared[key] = has_shared
+        counts[key] = count_params(module) if has_shared else (all_params, trainable)
+        return counts[key]
+
+    total(model)
+    return counts
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """Where the model's first parameter (or buffer) lives; the CPU for a model without tensors."""
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
+    return torch.device("cpu")

@@ -1,0 +1,23 @@
+"""The catalog: every message code with its English and Chinese text, gathered from the areas below.
+A code defined twice is an error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapetrace.messages import calculator, diagnosis, report, usage
+
+__all__ = ["CATALOG"]
+
+
+def _merged(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for part in parts:
+        for code, texts in part.items():
+            if code in merged:
+                raise ValueError(f"message code {code} is defined twice")
+            merged[code] = texts
+    return merged
+
+
+CATALOG = _merged(calculator.MESSAGES, diagnosis.MESSAGES, report.MESSAGES, usage.MESSAGES)

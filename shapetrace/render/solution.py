@@ -1,0 +1,97 @@
+"""The solver's answer: every range of input sizes with its outcome, as a table or a JSON document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+from shapetrace.messages import Lang, Seq, Terms
+from shapetrace.records import SizeRange, Solution
+from shapetrace.render.common import format_shapes, say, words
+
+__all__ = ["render_solution", "solution_to_dict"]
+
+_DIMS = {"square": "solve.dims_square", "H": "solve.dims_h", "W": "solve.dims_w", "L": "solve.dims_length"}
+
+
+def _sizes(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def _outcome(size_range: SizeRange, lang: Lang) -> str:
+    if size_range.ok:
+        return format_shapes(size_range.output_shapes or ())
+    example = say("solve.example", lang, size=size_range.first) if size_range.first != size_range.last else ""
+    reason = words(size_range.reason, lang)
+    if size_range.layer and size_range.layer != "?":
+        return say("solve.fails_at", lang, layer=size_range.layer, example=example, reason=reason)
+    return say("solve.fails", lang, example=example, reason=reason)
+
+
+def _found_by(solution: Solution, lang: Lang) -> str:
+    if solution.method == "analytic":
+        return say("solve.found_analytic", lang, passes=solution.passes)
+    if not solution.valid:
+        return say("solve.found_nothing_ran", lang, passes=solution.passes)
+    return say("solve.found_exhaustive", lang, passes=solution.passes)
+
+
+def render_solution(solution: Solution, lang: Lang = "en", terms: Terms = "api") -> str:
+    """Every range of sizes with its outcome, the smallest size that works, and how it was found."""
+    rows = [(_sizes(r.first, r.last), _outcome(r, lang)) for r in solution.ranges]
+    dims = say(_DIMS[solution.dims], lang)
+    title = say(
+        "solve.title",
+        lang,
+        model=solution.model,
+        lo=solution.lo,
+        hi=solution.hi,
+        dims=dims,
+        shape=solution.input_shape,
+    )
+    headers = (say("solve.sizes", lang), say("solve.output", lang))
+    lines = [title, "", tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True), ""]
+    if solution.valid:
+        works = Seq(tuple(_sizes(first, last) for first, last in solution.working))
+        lines.append(say("solve.works", lang, works=works, smallest=solution.valid[0].first))
+    elif solution.failure is not None:
+        failure = words(solution.failure, lang, terms)
+        lines.append(say("solve.none_at_input", lang, lo=solution.lo, hi=solution.hi, failure=failure))
+    else:
+        lines.append(say("solve.none", lang, lo=solution.lo, hi=solution.hi))
+    if solution.first_formula:
+        lines.append(
+            say("solve.first_formula", lang, layer=solution.first_layer, formula=solution.first_formula)
+        )
+    lines.append(_found_by(solution, lang))
+    return "\n".join(lines) + "\n"
+
+
+def solution_to_dict(solution: Solution, terms: Terms = "api") -> dict[str, Any]:
+    """The `shapetrace/solve/1` document; its words in English."""
+    return {
+        "schema": "shapetrace/solve/1",
+        "model": solution.model,
+        "input_shape": list(solution.input_shape),
+        "dims": solution.dims,
+        "lo": solution.lo,
+        "hi": solution.hi,
+        "ranges": [
+            {
+                "first": size_range.first,
+                "last": size_range.last,
+                "output_shapes": None
+                if size_range.output_shapes is None
+                else [list(shape) for shape in size_range.output_shapes],
+                "layer": size_range.layer,
+                "reason": words(size_range.reason) or None,
+            }
+            for size_range in solution.ranges
+        ],
+        "method": solution.method,
+        "passes": solution.passes,
+        "first_layer": solution.first_layer,
+        "first_formula": solution.first_formula,
+        "failure": words(solution.failure, "en", terms) or None,
+    }

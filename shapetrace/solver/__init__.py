@@ -1,0 +1,217 @@
+"""Which input sizes does a model run on? Replay the traced graph with the shape rules for every
+candidate size, then confirm the answer at the edges of each range with real meta-device passes."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from shapetrace._torch import nn, torch
+from shapetrace.analysis import analyse
+from shapetrace.errors import UsageError
+from shapetrace.formulas import per_dim
+from shapetrace.inputs import make_inputs
+from shapetrace.introspect import model_device
+from shapetrace.messages import Message, msg
+from shapetrace.recorder import record
+from shapetrace.records import Shape, SizeRange, Solution, TraceRecord
+from shapetrace.restore import preserved
+from shapetrace.solver.replay import NotReplayable, Outcome, Replayer
+from shapetrace.values import flat_tensors
+
+__all__ = ["SizeRange", "Solution", "solve", "working_sizes"]
+
+
+def _shape_for(template: Shape, dims: str, size: int) -> Shape:
+    spatial = len(template) - 2
+    if dims == "square":
+        return (*template[:2], *(size,) * spatial)
+    shape = list(template)
+    shape[{"H": -2, "W": -1, "L": -1}[dims]] = size
+    return tuple(shape)
+
+
+def _meta_shadow(model: nn.Module) -> nn.Module | None:
+    """A copy of the model on the meta device whose weights are never copied (deepcopy's memo);
+    None where the model cannot be copied so (lazy parameters, objects deepcopy refuses)."""
+    try:
+        memo: dict[int, Any] = {}
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            empty = torch.empty_like(tensor, device="meta")
+            memo[id(tensor)] = (
+                nn.Parameter(empty, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else empty
+            )
+        return copy.deepcopy(model, memo)
+    except Exception:
+        return None
+
+
+def _runs(sizes: range, outcome_of: Callable[[int], Outcome]) -> list[SizeRange]:
+    ranges: list[SizeRange] = []
+    for size in sizes:
+        outcome = outcome_of(size)
+        last = ranges[-1] if ranges else None
+        if (
+            last is not None
+            and last.output_shapes == outcome.output_shapes
+            and (outcome.ok or last.layer == outcome.layer)
+        ):
+            ranges[-1] = SizeRange(last.first, size, last.output_shapes, last.layer, last.reason)
+        else:
+            ranges.append(SizeRange(size, size, outcome.output_shapes, outcome.layer, outcome.reason))
+    return ranges
+
+
+class _Passes:
+    """Real forward passes (on the meta device where the model allows), counted."""
+
+    def __init__(self, model: nn.Module, template: Shape, dims: str, dtype: torch.dtype, device: str) -> None:
+        self.model, self.template, self.dims, self.dtype, self.device = model, template, dims, dtype, device
+        self.count = 0
+
+    def __call__(self, size: int) -> Outcome:
+        self.count += 1
+        shape = _shape_for(self.template, self.dims, size)
+        try:
+            (inputs,) = make_inputs([shape], [self.dtype], self.device)
+            with torch.no_grad():
+                output = self.model(inputs)
+        except (Exception, SystemExit) as error:  # the pass fails at this size
+            text = str(error).splitlines()[0] if str(error) else type(error).__name__
+            return Outcome(None, "?", msg("solve.exception", text=text))
+        return Outcome(tuple(tuple(tensor.shape) for tensor in flat_tensors(output)))
+
+
+def _check_range(input_size: Shape, lo: int, hi: int) -> None:
+    if not 1 <= lo <= hi:
+        raise UsageError("usage.solve_range", lo=lo, hi=hi)
+    if len(input_size) < 3:
+        raise UsageError("usage.solve_spatial", shape=tuple(input_size))
+
+
+def solve(
+    model: nn.Module,
+    input_size: Shape,
+    lo: int = 1,
+    hi: int = 256,
+    dims: str = "square",
+    dtype: torch.dtype = torch.float32,
+    model_name: str | None = None,
+) -> Solution:
+    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs."""
+    template = tuple(input_size)
+    _check_range(template, lo, hi)
+    dims = "L" if len(template) == 3 and dims in ("square", "H", "W") else dims
+    started = time.perf_counter()
+    axis = {"square": -1, "H": -2, "W": -1, "L": -1}[dims]
+    candidates = list(dict.fromkeys([template[axis], hi, lo, (lo + hi) // 2, 224, 96, 32]))
+    failures: list[Message] = []
+    traced, runner, device = None, model, str(model_device(model))
+    # The meta copy costs nothing to run; a model that cannot run on meta (.item(), CPU tensors made in
+    # forward, lazy parameters) is solved on its own device instead.
+    for runner, device in [(_meta_shadow(model), "meta"), (model, str(model_device(model)))]:  # noqa: B007
+        if runner is not None:
+            traced = _first_trace(runner, template, dims, dtype, candidates, lo, hi, device, failures)
+            if traced is not None:
+                break
+    # Passes on the model itself must leave it as it was: train-mode BatchNorm would otherwise keep the
+    # statistics of every size tried.
+    keep = preserved(list(model.named_modules()), torch.device(device), warn=False)
+    with keep if runner is model else contextlib.nullcontext():
+        passes = _Passes(runner, template, dims, dtype, device)
+        ranges, method = _solve_ranges(traced, passes, range(lo, hi + 1), template, dims)
+    first = _first_formula(traced, dims, len(template) - 2) if traced is not None else None
+    failure = failures[0] if failures and not any(size_range.ok for size_range in ranges) else None
+    return Solution(
+        model_name or type(model).__name__, template, dims, lo, hi, tuple(ranges), method, passes.count,
+        time.perf_counter() - started, *(first or (None, None)), failure,
+    )  # fmt: skip
+
+
+def _solve_ranges(
+    traced: TraceRecord | None, passes: _Passes, sizes: range, template: Shape, dims: str
+) -> tuple[list[SizeRange], str]:
+    """The ranges by replaying the traced graph, confirmed at both edges of every range by a real
+    pass; by a real pass at every size where the replay cannot be had or is contradicted."""
+    if traced is not None:
+        try:
+            replayer = Replayer(traced)
+            ranges = _runs(sizes, lambda size: replayer((_shape_for(template, dims, size),)))
+        except NotReplayable:
+            ranges = None
+        if ranges is not None and all(
+            passes(size).output_shapes == size_range.output_shapes
+            for size_range in ranges
+            for size in {size_range.first, size_range.last}
+        ):
+            return ranges, "analytic"
+    return _runs(sizes, passes), "exhaustive"
+
+
+def _first_trace(
+    model: nn.Module, template: Shape, dims: str, dtype: torch.dtype,
+    candidates: list[int], lo: int, hi: int, device: str, failures: list[Message],
+) -> TraceRecord | None:  # fmt: skip
+    """A successful functional trace at one of the candidate sizes, or None; `failures` gets the
+    diagnosis of each size that failed, the given input's first."""
+    for size in candidates:
+        if not (lo <= size <= hi or size == candidates[0]):
+            continue
+        try:
+            (inputs,) = make_inputs([_shape_for(template, dims, size)], [dtype], device)
+        except (RuntimeError, ValueError, TypeError, OverflowError):
+            continue
+        recording = record(model, (inputs,), {}, device=torch.device(device), functional=True)
+        result = analyse(recording.trace)
+        if result.error is None:
+            return result
+        error = result.error
+        failures.append(msg("solve.failure", layer=error.layer, hint=error.advice or error.message))
+    return None
+
+
+def _first_formula(traced: TraceRecord, dims: str, spatial: int) -> tuple[str, str] | None:
+    """The first convolution or pool on the model input, and its output size as a formula of the input
+    size: AlexNet's first conv gives ⌊(H − 9)/4⌋ + 1."""
+    symbol = {"square": "H", "H": "H", "W": "W", "L": "L"}[dims]
+    axis = -2 if dims == "H" else -1
+    for layer in traced.layers:
+        windowed = (
+            layer.base_type.startswith(("Conv", "MaxPool", "AvgPool")) and "Transpose" not in layer.base_type
+        )
+        if not windowed or not layer.sources or layer.sources[0] is None or layer.sources[0].input is None:
+            continue
+        if layer.attribute("ceil_mode") or layer.check == "mismatch":
+            return None  # a ceil, or a layer that does not do what its settings say
+        padding = layer.attribute("padding", 0)
+        if isinstance(padding, str):
+            return None
+        kernel = per_dim(layer.attribute("kernel_size"), spatial)[axis]
+        stride = per_dim(layer.attribute("stride") or kernel, spatial)[axis]
+        dilation = per_dim(layer.attribute("dilation", 1), spatial)[axis]
+        shrink = dilation * (kernel - 1) + 1 - 2 * per_dim(padding, spatial)[axis]
+        term = f"{symbol} − {shrink}" if shrink > 0 else (f"{symbol} + {-shrink}" if shrink < 0 else symbol)
+        formula = f"{term} + 1" if stride == 1 else f"⌊({term})/{stride}⌋ + 1"
+        return f"{layer.name} ({layer.type})", formula.replace(" − 1 + 1", "").replace(
+            f"{symbol} + 1 − 1", symbol
+        )
+    return None
+
+
+def working_sizes(
+    model: nn.Module, trace: TraceRecord
+) -> tuple[tuple[tuple[int, int], ...], int, int] | None:
+    """Which square inputs (1 to twice the given size, at least 256) the model runs on, as spans, for a
+    failed trace of a 4-d float32 input; None where that question does not apply or cannot be answered."""
+    shape = trace.input_shapes[0] if len(trace.input_shapes) == 1 else ()
+    if len(shape) != 4 or shape[-1] != shape[-2] or any(t.dtype != "float32" for t in trace.inputs.tensors()):
+        return None
+    try:
+        solution = solve(model, shape, 1, max(256, 2 * shape[-1]))
+    except Exception:  # the suggestion is a courtesy: never let it hide the diagnosis
+        return None
+    return solution.working, solution.lo, solution.hi
