@@ -2,7 +2,7 @@
 and skip connections concatenated on the way up.
 
     shapetrace examples/unet.py:UNet --input 1,3,64,64
-    shapetrace examples/unet.py:UNet --input 1,3,60,60      # a size the skips cannot take
+    shapetrace examples/unet.py:UNet --input 1,3,62,62      # a size the skips cannot take
 """
 
 import torch

@@ -11,12 +11,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT_BYTES = 2 * 1024**3
 
-# Peak resident memory of one child process, measured by the child itself at exit.
+# Peak resident memory of one child process, measured by the child itself at exit: VmHWM, which
+# (unlike ru_maxrss) starts from the child's own pages, not the peak of the pytest process that forked it.
 PEAK_PROBE = textwrap.dedent("""
-    import resource, sys
+    import sys
+    from pathlib import Path
     from shapetrace.cli import main
     code = main(sys.argv[1:])
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = Path("/proc/self/status").read_text()
+    peak_kib = int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1])
     print(f"PEAK {peak_kib * 1024}", file=sys.stderr)
     sys.exit(code)
 """)

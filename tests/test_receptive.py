@@ -19,7 +19,7 @@ def _field(trace: shapetrace.Trace, name: str) -> ReceptiveField:
 
 def test_alexnet_by_hand():
     trace = shapetrace.trace(zoo.build("alexnet"), (1, 1, 224, 224))
-    # conv 11/4 p1: r = 11, j = 4, start = 0 + (5 - 1)·1 = 4 (CONTRACT.md's example)
+    # conv 11/4 p1: r = 11, j = 4, start = 0 + (5 - 1)·1 = 4 (the JSON documentation's example)
     assert _field(trace, "net.0") == ReceptiveField((11, 11), (4, 4), (4.0, 4.0))
     assert _field(trace, "net.2") == ReceptiveField((19, 19), (8, 8), (8.0, 8.0))  # 11 + 2·4
     assert _field(trace, "net.5").size == (67, 67)  # 51 + 2·8
