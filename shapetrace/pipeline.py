@@ -51,11 +51,15 @@ class Trace(TraceRecord):
     def to_html(self, lang: Lang = "en", explain: bool = False, depth: int | None = None) -> str:
         return markup.render_html(self, lang=lang, explain=explain, depth=depth)
 
-    def to_svg(self, depth: int | None = None) -> str:
-        return svg.render_svg(self, depth=depth)
+    def to_svg(self, depth: int | None = None, lang: Lang = "en") -> str:
+        return svg.render_svg(self, depth=depth, lang=lang)
 
     def __str__(self) -> str:
         return self.to_table()
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the handout: the shapes with their derivations, the diagram, the totals."""
+        return markup.render_fragment(self)
 
 
 def _failed_outside_leaves(result: TraceRecord) -> bool:

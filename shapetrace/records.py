@@ -26,8 +26,6 @@ __all__ = [
     "ErrorInfo",
     "TraceRecord",
     "without_function_rows",
-    "SizeRange",
-    "Solution",
     "SCHEMA",
 ]
 
@@ -286,6 +284,19 @@ class TraceRecord:
     error: ErrorInfo | None = None
     output_sources: tuple[Source | None, ...] = ()  # which layer (or input) made each output tensor
     shape_reads: int = 0  # shapes read by forward code outside leaves (functional view only)
+    definition: str = ""  # the model's repr, as print(model) shows it
+    hidden_graph: tuple[LayerRecord, ...] = ()  # every call, torch functions included, where `layers`
+    # leaves the functions out (the diagram draws the dataflow from it), and its output sources
+    hidden_output_sources: tuple[Source | None, ...] = ()
+
+    @property
+    def graph(self) -> tuple[LayerRecord, ...]:
+        """Every call in call order, the torch functions a forward called (cat, +) included."""
+        return self.hidden_graph or self.layers
+
+    @property
+    def graph_output_sources(self) -> tuple[Source | None, ...]:
+        return self.hidden_output_sources if self.hidden_graph else self.output_sources
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -331,52 +342,10 @@ def without_function_rows(trace: TraceRecord) -> TraceRecord:
         for layer in kept
     )
     output_sources = tuple(source(item) for item in trace.output_sources)
-    return dataclasses.replace(trace, layers=layers, output_sources=output_sources)
-
-
-@dataclass(frozen=True)
-class SizeRange:
-    """Consecutive input sizes with the same outcome: the output shapes, or where the pass fails."""
-
-    first: int
-    last: int
-    output_shapes: tuple[Shape, ...] | None  # None: the forward pass fails
-    layer: str | None = None
-    reason: Message | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.output_shapes is not None
-
-
-@dataclass(frozen=True)
-class Solution:
-    """The input sizes lo..hi of `dims` (H and W together for 'square') and what each gives."""
-
-    model: str
-    input_shape: Shape  # the template; the solved dimensions vary
-    dims: str  # "square", "H", "W" or "L" (1-d)
-    lo: int
-    hi: int
-    ranges: tuple[SizeRange, ...]
-    method: str  # "analytic" (replay confirmed by passes) or "exhaustive"
-    passes: int  # real forward passes run
-    seconds: float
-    first_layer: str | None = None  # the first conv or pool on the input, and its size formula
-    first_formula: str | None = None
-    failure: Message | None = None  # the diagnosis at the given input, when no size works
-
-    @property
-    def valid(self) -> tuple[SizeRange, ...]:
-        return tuple(size_range for size_range in self.ranges if size_range.ok)
-
-    @property
-    def working(self) -> tuple[tuple[int, int], ...]:
-        """The sizes that work as (first, last) spans, adjacent ranges (split by output shape) joined."""
-        joined: list[tuple[int, int]] = []
-        for size_range in self.valid:
-            if joined and joined[-1][1] + 1 == size_range.first:
-                joined[-1] = (joined[-1][0], size_range.last)
-            else:
-                joined.append((size_range.first, size_range.last))
-        return tuple(joined)
+    return dataclasses.replace(
+        trace,
+        layers=layers,
+        output_sources=output_sources,
+        hidden_graph=trace.layers,
+        hidden_output_sources=trace.output_sources,
+    )

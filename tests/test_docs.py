@@ -198,9 +198,16 @@ def test_the_readme_is_a_front_door():
 
 
 def _validator(name: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads((DOCS / name).read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    """A validator for one of docs/'s schemas, which may refer to the others by file name."""
+    from referencing import Registry, Resource
+
+    schemas = {path.name: json.loads(path.read_text(encoding="utf-8")) for path in DOCS.glob("*.schema.json")}
+    for schema in schemas.values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas.values()
+    )
+    return jsonschema.Draft202012Validator(schemas[name], registry=registry)
 
 
 def _json_of(argv: list[str], capsys, monkeypatch) -> tuple[int, object]:
@@ -209,7 +216,7 @@ def _json_of(argv: list[str], capsys, monkeypatch) -> tuple[int, object]:
     return status, json.loads(capsys.readouterr().out)
 
 
-# name: (arguments, exit status, whether the output is a list of documents)
+# name: (arguments, exit status, whether the output compares several models)
 TRACES = {
     "alexnet": (["alexnet"], 0, False),
     "googlenet functional": (["googlenet", "--functional"], 0, False),
@@ -226,13 +233,13 @@ TRACES = {
 }
 
 
-@pytest.mark.parametrize(("argv", "status", "is_list"), TRACES.values(), ids=list(TRACES))
-def test_trace_json_matches_the_schema(argv, status, is_list, capsys, monkeypatch):
+@pytest.mark.parametrize(("argv", "status", "compares"), TRACES.values(), ids=list(TRACES))
+def test_trace_json_matches_the_schema(argv, status, compares, capsys, monkeypatch):
     code, document = _json_of([*argv, "--format", "json"], capsys, monkeypatch)
     assert code == status
-    _validator("shapetrace-1.schema.json").validate(document)
-    assert isinstance(document, list) == is_list
-    documents = document if is_list else [document]
+    schema = "shapetrace-compare-1.schema.json" if compares else "shapetrace-1.schema.json"
+    _validator(schema).validate(document)
+    documents = document["models"] if compares else [document]
     assert all(("error" in item) == (status == 1) for item in documents)
 
 
@@ -251,7 +258,11 @@ def test_the_schemas_are_not_vacuous(capsys, monkeypatch):
     trace = _validator("shapetrace-1.schema.json")
     _, document = _json_of(["lenet", "--format", "json"], capsys, monkeypatch)
     assert trace.is_valid(document)
-    assert not trace.is_valid([document])  # a list holds two or more documents
+    assert not trace.is_valid([document])
+    compare = _validator("shapetrace-compare-1.schema.json")
+    assert not compare.is_valid(
+        {"schema": "shapetrace/compare/1", "models": [document], "stages": [], "changes": []}
+    )
     assert not trace.is_valid({**document, "extra": 1})
     assert not trace.is_valid({key: value for key, value in document.items() if key != "layers"})
     layer = document["layers"][1]

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "shapetrace"
 CATALOG = entries()
 PREFIXES = (
     "formula", "refuse", "derive", "check", "hint", "word", "report", "compare", "solve", "diagram", "usage",
-    "cli", "warn", "list", "zoo", "help", "neutral",
+    "cli", "warn", "list", "zoo", "help", "neutral", "handout", "lineage", "quiz", "d2l",
 )  # fmt: skip
 CODE = re.compile(r"""["']((?:""" + "|".join(PREFIXES) + r""")\.[a-z0-9_]+)["']""")
 
@@ -43,6 +43,11 @@ def _used_codes() -> set[str]:
     used |= {f"zoo.{name}" for name in zoo.ZOO}  # codes the source builds from names
     used |= {"help." + flags[-1].lstrip("-").replace("-", "_") for flags, _ in _OPTIONS}
     used |= {f"compare.{row}" for row in _ROWS}
+    used |= {f"lineage.{name}" for name in zoo.ZOO}
+    changes = ("linears", "activations", "pools", "concat", "add", "params", "macs")
+    used |= {f"compare.change_{key}" for key in changes}
+    words = ("totals", "stages", "stages_intro", "changes", "side_by_side", "stage_column")
+    used |= {f"compare.{code}" for code in words}
     return used
 
 

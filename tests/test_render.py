@@ -158,7 +158,8 @@ def test_markdown_and_html_are_self_contained(lenet):
     assert markdown.startswith("# lenet\n") and "| &nbsp;&nbsp;`net.0`" in markdown and "61,706" in markdown
     html = lenet.to_html()
     assert html.startswith("<!DOCTYPE html>") and "61,706" in html
-    assert "http://" not in html and "https://" not in html and "<script" not in html
+    fetched = html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a namespace name, not a fetch
+    assert "http://" not in fetched and "https://" not in fetched and "<script" not in html
 
 
 def test_html_escapes_names():
@@ -197,16 +198,18 @@ def test_compact_json_keeps_shapes_on_one_line(lenet):
     assert '"output_shapes": [[1, 6, 28, 28]]' in text
 
 
-def test_svg_has_a_box_and_a_shape_per_leaf_call(lenet):
+def test_svg_has_a_box_per_leaf_call_and_the_shapes_on_the_arrows(lenet):
     import xml.etree.ElementTree as ElementTree
 
     svg = lenet.to_svg()
     root = ElementTree.fromstring(svg)  # well-formed
     namespace = "{http://www.w3.org/2000/svg}"
-    boxes = root.findall(f"{namespace}rect")
-    texts = [element.text for element in root.findall(f"{namespace}text")]
-    leaves = [layer for layer in lenet.layers if layer.is_leaf]
-    assert [box.get("id") for box in boxes] == [f"layer-{layer.index}" for layer in leaves]
-    assert "net.0: Conv2d (k=5 p=2)" in texts and "[1, 6, 28, 28]" in texts and "[1, 10]" in texts
+    boxes = [group for group in root.iter(f"{namespace}g") if "box" in group.get("class", "").split()]
+    shown = [int(index) for box in boxes for index in box.get("data-layers").split()]
+    assert sorted(shown) == [layer.index for layer in lenet.layers if layer.is_leaf]  # each leaf once
+    texts = [element.text for element in root.iter(f"{namespace}text")]
+    assert "net.0" in texts and "k=5 p=2" in texts and "+ Sigmoid" in texts
+    assert "[1, 6, 28, 28]" in texts and "[1, 10]" in texts
     assert "href" not in svg and "<script" not in svg
-    assert len(ElementTree.fromstring(lenet.to_svg(depth=1)).findall(f"{namespace}rect")) == 1
+    folded = ElementTree.fromstring(lenet.to_svg(depth=1))
+    assert [box.get("data-kind") for box in folded.iter(f"{namespace}g")] == ["input", "block", "output"]

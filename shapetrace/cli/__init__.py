@@ -8,9 +8,9 @@ import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from shapetrace.cli import output
 from shapetrace.cli.options import Request, build_parser, parse_shape, resolve
 from shapetrace.errors import ShapeError, TraceWarning, UsageError
 from shapetrace.messages import Lang, Message, Seq, msg, render
@@ -123,28 +123,6 @@ def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[s
     return render_solution(solution, lang=args.lang, terms="cli"), 0 if solution.valid else 1
 
 
-def _render(traces: list[Any], output_format: str, args: argparse.Namespace) -> str:
-    from shapetrace.render import compare, data, markup, table
-
-    words = {"lang": args.lang, "terms": "cli"}
-    if len(traces) > 1:
-        if output_format == "json":
-            return data.dumps([data.trace_to_dict(trace, terms="cli") for trace in traces]) + "\n"
-        if output_format != "table":
-            raise UsageError("usage.compare_format", format=output_format)
-        return compare.render_comparison(traces, **words)
-    trace = traces[0]
-    layout = {"depth": args.depth, "explain": args.explain, **words}
-    renderers = {
-        "table": lambda: table.render_table(trace, **layout),
-        "json": lambda: data.render_json(trace, terms="cli"),
-        "csv": lambda: data.render_csv(trace),
-        "markdown": lambda: markup.render_markdown(trace, **layout),
-        "html": lambda: markup.render_html(trace, **layout),
-    }
-    return renderers[output_format]()
-
-
 def _check_device(device: str) -> None:
     if device == "cuda":
         from shapetrace._torch import torch
@@ -199,18 +177,8 @@ def _solve_all(args: argparse.Namespace, request: Request) -> int:
             text, code = _run_solve(spec, request, args)
             texts.append(text)
             status = max(status, code)
-    _emit("".join(texts), args)
+    output.emit([(args.output, "".join(texts))])
     return status
-
-
-def _emit(text: str, args: argparse.Namespace) -> None:
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError("usage.write", path=args.output, detail=exc.strerror) from None
-    else:
-        sys.stdout.write(text)
 
 
 def _report_failures(traces: list[Any], request: Request, args: argparse.Namespace) -> int:
@@ -243,7 +211,7 @@ def _run(argv: Sequence[str], lang: Lang) -> int:
     if args.solve is not None:
         return _solve_all(args, request)
     traces = _trace_all(args.models, request, args)
-    _emit(_render(traces, request.output_format, args), args)
+    output.emit(output.documents(traces, request, args))
     return _report_failures(traces, request, args)
 
 

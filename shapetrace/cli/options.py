@@ -15,7 +15,7 @@ from shapetrace.messages import Lang, Seq, msg, render
 
 __all__ = ["FORMATS", "DTYPES", "DEVICES", "build_parser", "parse_shape", "Request", "resolve"]
 
-FORMATS = ("table", "json", "markdown", "html", "csv")
+FORMATS = ("table", "json", "markdown", "html", "csv", "svg")
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32")
 DEVICES = ("cpu", "meta", "cuda")
 _EXTENSIONS = {
@@ -25,6 +25,7 @@ _EXTENSIONS = {
     ".markdown": "markdown",
     ".html": "html",
     ".htm": "html",
+    ".svg": "svg",
     ".txt": "table",
     ".log": "table",
 }
@@ -46,6 +47,8 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--solve-dim",), {"choices": ("H", "W")}),
     (("--functional",), {"action": "store_true"}),
     (("--train",), {"action": "store_true"}),
+    (("--style",), {"choices": ("table", "d2l"), "default": "table"}),
+    (("--quiz",), {"nargs": "?", "const": "shapes", "choices": ("shapes", "params")}),
 )
 
 
@@ -62,14 +65,24 @@ def build_parser(lang: Lang = "en") -> argparse.ArgumentParser:
     def words(code: str) -> str:
         return render(msg(code), lang, "cli")
 
+    class Formatter(argparse.RawDescriptionHelpFormatter):
+        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+            super().add_usage(usage, actions, groups, prefix=words("help.usage"))
+
     parser = _Parser(
         prog="shapetrace",
         description=words("help.description"),
         epilog=words("help.epilog"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=Formatter,
+        add_help=False,
     )
+    parser._positionals.title = words("help.positionals")
+    parser._optionals.title = words("help.optionals")
     parser.add_argument("models", nargs="*", metavar="MODEL", help=words("help.models"))
-    parser.add_argument("--version", action="version", version=f"shapetrace {__version__}")
+    parser.add_argument("-h", "--help", action="help", help=words("help.help"))
+    parser.add_argument(
+        "--version", action="version", version=f"shapetrace {__version__}", help=words("help.version")
+    )
     for flags, settings in _OPTIONS:
         dest = flags[-1].lstrip("-").replace("-", "_")
         parser.add_argument(*flags, help=words(f"help.{dest}"), **settings)

@@ -129,4 +129,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "solve.exception": neutral("{text}"),
     # the diagram
     "diagram.title": {"en": "{model}: input {inputs}", "zh": "{model}: 输入 {inputs}"},
+    "diagram.input": {"en": "input", "zh": "输入"},
+    "diagram.concat": {"en": "concat", "zh": "拼接"},
+    "diagram.output": {"en": "output", "zh": "输出"},
 }

@@ -122,10 +122,6 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "--solve-dim 需要有两个空间维的输入 (N, C, H, W)",
     },
     "usage.solve_output": {"en": "--solve prints a table or JSON", "zh": "--solve 只输出表格或 JSON"},
-    "usage.compare_format": {
-        "en": "--format {format} takes one model; compare with table or json",
-        "zh": "--format {format} 只适用于单个模型; 比较多个模型请用 table 或 json",
-    },
     "usage.cuda": {
         "en": "--device cuda: CUDA is not available on this machine",
         "zh": "--device cuda: 本机没有可用的 CUDA",
@@ -133,6 +129,15 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "usage.no_model": {
         "en": "give a MODEL to trace, e.g. shapetrace alexnet (see --list)",
         "zh": "请给出要追踪的模型 MODEL, 如 shapetrace alexnet (见 --list)",
+    },
+    "usage.quiz_one_model": {"en": "--quiz takes one model", "zh": "--quiz 只适用于单个模型"},
+    "usage.quiz_output": {
+        "en": "--quiz writes a worksheet and its answer key: give -o FILE.md or -o FILE.html",
+        "zh": "--quiz 会写出练习和答案两个文件: 请给出 -o FILE.md 或 -o FILE.html",
+    },
+    "usage.d2l_table": {
+        "en": "--style d2l prints one model's table (no --format, and one MODEL)",
+        "zh": "--style d2l 只输出单个模型的表格 (不加 --format, 且只给一个 MODEL)",
     },
     "usage.write": {"en": "cannot write {path}: {detail}", "zh": "无法写入 {path}: {detail}"},
     "usage.no_torch": {
@@ -294,6 +299,11 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "  shapetrace vgg11 --device meta --input 1,1,8192,8192\n\n"
         "退出码: 0 成功, 1 前向传播失败, 2 用法错误。",
     },
+    "help.usage": {"en": "usage: ", "zh": "用法: "},
+    "help.positionals": {"en": "positional arguments", "zh": "位置参数"},
+    "help.optionals": {"en": "options", "zh": "选项"},
+    "help.help": {"en": "show this help message and exit", "zh": "显示本帮助并退出"},
+    "help.version": {"en": "show shapetrace's version and exit", "zh": "显示 shapetrace 的版本并退出"},
     "help.models": {"en": "the model(s) to trace", "zh": "要追踪的模型 (可多个)"},
     "help.list": {"en": "list the zoo models and exit", "zh": "列出内置模型后退出"},
     "help.input": {
@@ -337,6 +347,16 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "help.functional": {
         "en": "also list the torch functions called inside forward (cat, +, flatten, F.relu, ...)",
         "zh": "同时列出 forward 中调用的 torch 函数 (cat、+、flatten、F.relu 等)",
+    },
+    "help.style": {
+        "en": "d2l: print each layer as d2l does, 'Conv2d output shape:\\t torch.Size([1, 6, 28, 28])' "
+        "(with --explain, the derivation as a comment)",
+        "zh": "d2l: 按 d2l 的方式逐层打印, 'Conv2d output shape:\\t torch.Size([1, 6, 28, 28])' (加 --explain 时附推导注释)",
+    },
+    "help.quiz": {
+        "en": "write a worksheet that hides each layer's output shape (params: and its parameter count) to "
+        "-o FILE.md or FILE.html, and its answer key to FILE.key.md or FILE.key.html",
+        "zh": "把隐去每层输出形状 (params: 以及参数量) 的练习写到 -o FILE.md 或 FILE.html, 答案写到 FILE.key.md 或 FILE.key.html",
     },
     "help.train": {
         "en": "trace in train mode (default: eval mode, as for inference)",

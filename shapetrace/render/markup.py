@@ -1,72 +1,154 @@
-"""Markdown and self-contained HTML versions of the table (no network resources)."""
+"""The handouts as Markdown and as one self-contained HTML file (inline CSS and SVG, nothing fetched),
+laid out by the jinja2 templates in `templates/` from the plain view `handout.handout_view` prepares."""
 
 from __future__ import annotations
 
-import html
+import functools
+from collections.abc import Sequence
+from typing import Any
 
-from tabulate import tabulate
+import jinja2
 
 from shapetrace.messages import Lang, Terms
 from shapetrace.records import TraceRecord
-from shapetrace.render.common import visible_layers
-from shapetrace.render.table import failure_lines, footer_lines, headers, table_rows
+from shapetrace.render.common import say
+from shapetrace.render.handout import Document, handout_view
 
-__all__ = ["render_markdown", "render_html"]
+__all__ = [
+    "render_markdown",
+    "render_html",
+    "markdown_document",
+    "template",
+    "comparison_html",
+    "comparison_markdown",
+]
 
 
-def _rows(trace: TraceRecord, depth: int | None, lang: Lang, explain: bool) -> list[tuple[str, ...]]:
-    failing = trace.error.layer if trace.error is not None else None
-    return table_rows(visible_layers(trace, depth), failing, lang, explain, trace.layers)
+@functools.cache
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("shapetrace.render", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["cell"] = lambda text: str(text).replace("|", "\\|")  # a Markdown table cell
+    return environment
 
 
-def _notes(trace: TraceRecord, lang: Lang, terms: Terms) -> list[str]:
-    return footer_lines(trace, wrap=False, lang=lang) + failure_lines(trace, lang, terms)
+def template(name: str) -> jinja2.Template:
+    return _environment().get_template(name)
+
+
+def _views(
+    traces: Sequence[TraceRecord], lang: Lang, terms: Terms, depth: int | None
+) -> list[dict[str, Any]]:
+    return [handout_view(trace, lang, terms, depth) for trace in traces]
+
+
+def _page(views: list[dict[str, Any]], lang: Lang) -> dict[str, Any]:
+    return {"handouts": views, "lang": lang, "models": [view["model"] for view in views],
+            "generated": say("handout.generated", lang)}  # fmt: skip
+
+
+def markdown_document(
+    traces: Sequence[TraceRecord],
+    lang: Lang = "en",
+    terms: Terms = "api",
+    depth: int | None = None,
+    figure_base: str | None = None,
+) -> Document:
+    """The Markdown handout of each trace; its diagrams inline as SVG, or, with `figure_base`, as image
+    links to files named from it (returned in `figures`, for the caller to write beside the page)."""
+    views = _views(traces, lang, terms, depth)
+    figures: dict[str, str] = {}
+    for view in views:
+        figure = view["figures"]
+        stem = f"{figure_base}.{view['model']}" if figure_base and len(views) > 1 else figure_base
+        for key, svg, title in [("overview", figure["overview"], view["model"])] + [
+            (block["key"], block["svg"], block["title"]) for block in figure["blocks"]
+        ]:
+            if stem is None:
+                markdown = svg.strip()
+            else:
+                name = f"{stem}.svg" if key == "overview" else f"{stem}.{key}.svg"
+                figures[name] = svg
+                markdown = f"![{title}]({name.rpartition('/')[2]})"
+            if key == "overview":
+                figure["overview_markdown"] = markdown
+            else:
+                next(block for block in figure["blocks"] if block["key"] == key)["markdown"] = markdown
+    return Document(template("handout.md.j2").render(**_page(views, lang)), figures)
 
 
 def render_markdown(
     trace: TraceRecord,
     lang: Lang = "en",
     depth: int | None = None,
-    explain: bool = False,
+    explain: bool = True,
     terms: Terms = "api",
 ) -> str:
-    """A Markdown page: title, the layer table (GitHub pipes), the totals and any failure as a list."""
-    rows = []
-    for name, *rest in _rows(trace, depth, lang, explain):
-        indent = len(name) - len(name.lstrip(" "))
-        rows.append(("&nbsp;" * indent + f"`{name.strip()}`", *rest))  # pipes tables drop spaces
-    table = tabulate(rows, headers=headers(lang, explain), tablefmt="github", disable_numparse=True)
-    notes = "\n".join(f"- {line}" for line in _notes(trace, lang, terms))
-    return "\n".join([f"# {trace.model}", "", table, "", notes]) + "\n"
+    """The Markdown handout, diagrams inline (`explain` is accepted for compatibility: a handout always
+    shows the derivations)."""
+    return markdown_document([trace], lang, terms, depth).text
 
 
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:2em}"
-    "table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #ddd}"
-    "td:nth-child(5),td:nth-child(6){text-align:right;font-variant-numeric:tabular-nums}"
-    "td:first-child{white-space:pre;font-family:monospace}"
-)
+def render_fragment(trace: TraceRecord, lang: Lang = "en", terms: Terms = "api") -> str:
+    """The handout as an HTML fragment whose styles apply inside it alone (for Jupyter)."""
+    return template("fragment.html.j2").render(**_page(_views([trace], lang, terms, None), lang))
 
 
 def render_html(
-    trace: TraceRecord,
+    trace: TraceRecord | Sequence[TraceRecord],
     lang: Lang = "en",
     depth: int | None = None,
-    explain: bool = False,
+    explain: bool = True,
     terms: Terms = "api",
 ) -> str:
-    """A self-contained HTML page with the layer table and the totals; it loads nothing."""
-    table = tabulate(
-        _rows(trace, depth, lang, explain),
-        headers=headers(lang, explain),
-        tablefmt="html",
-        disable_numparse=True,
-        preserve_whitespace=True,
-    )
-    notes = "".join(f"<li>{html.escape(line)}</li>" for line in _notes(trace, lang, terms))
-    title = html.escape(trace.model)
-    return (
-        f'<!DOCTYPE html>\n<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{_STYLE}</style></head>\n"
-        f"<body><h1>{title}</h1>\n{table}\n<ul>{notes}</ul></body></html>\n"
-    )
+    """The HTML handout: one self-contained page that prints on A4."""
+    traces = [trace] if isinstance(trace, TraceRecord) else list(trace)
+    return template("handout.html.j2").render(**_page(_views(traces, lang, terms, depth), lang))
+
+
+def _comparison_page(
+    traces: Sequence[TraceRecord], lang: Lang, explain: bool, figure_base: str | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    from shapetrace.render.compare import comparison_view
+    from shapetrace.render.diagram import OVERVIEW_BOXES, build_diagram
+    from shapetrace.render.layout import lay_out
+    from shapetrace.render.svg import paint
+
+    figures, files = [], {}
+    for trace in traces:
+        svg = paint(
+            lay_out(build_diagram(trace, None, lang, max_boxes=OVERVIEW_BOXES)), prefix=f"m{len(figures)}-"
+        )
+        name = f"{figure_base}.{trace.model}.svg" if figure_base else ""
+        if name:
+            files[name] = svg
+        markdown = f"![{trace.model}]({name.rpartition('/')[2]})" if name else svg.strip()
+        figures.append({"title": trace.model, "svg": svg, "markdown": markdown})
+    codes = ("totals", "stages", "stages_intro", "changes", "side_by_side", "stage_column")
+    page = {
+        "view": comparison_view(traces, lang, explain),
+        "words": {code: say(f"compare.{code}", lang) for code in codes},
+        "figures": figures,
+        "lang": lang,
+        "generated": say("handout.generated", lang),
+    }
+    return page, files
+
+
+def comparison_html(traces: Sequence[TraceRecord], lang: Lang = "en", explain: bool = False) -> str:
+    """The comparison handout: totals, stages side by side, what changed, the diagrams side by side."""
+    page, _ = _comparison_page(traces, lang, explain, None)
+    return template("compare.html.j2").render(**page)
+
+
+def comparison_markdown(
+    traces: Sequence[TraceRecord], lang: Lang = "en", explain: bool = False, figure_base: str | None = None
+) -> Document:
+    page, files = _comparison_page(traces, lang, explain, figure_base)
+    return Document(template("compare.md.j2").render(**page), files)

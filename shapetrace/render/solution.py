@@ -7,8 +7,8 @@ from typing import Any
 from tabulate import tabulate
 
 from shapetrace.messages import Lang, Seq, Terms
-from shapetrace.records import SizeRange, Solution
 from shapetrace.render.common import format_shapes, say, words
+from shapetrace.solution import SizeRange, Solution
 
 __all__ = ["render_solution", "solution_to_dict"]
 

@@ -18,8 +18,9 @@ from shapetrace.inputs import make_inputs
 from shapetrace.introspect import model_device
 from shapetrace.messages import Message, msg
 from shapetrace.recorder import record
-from shapetrace.records import Shape, SizeRange, Solution, TraceRecord
+from shapetrace.records import Shape, TraceRecord
 from shapetrace.restore import preserved
+from shapetrace.solution import SizeRange, Solution
 from shapetrace.solver.replay import NotReplayable, Outcome, Replayer
 from shapetrace.values import flat_tensors
 
@@ -202,16 +203,20 @@ def _first_formula(traced: TraceRecord, dims: str, spatial: int) -> tuple[str, s
     return None
 
 
+HINT_SIZES = 1024  # the sizes-that-work hint looks this far at most, whatever the input: it stays cheap
+
+
 def working_sizes(
     model: nn.Module, trace: TraceRecord
 ) -> tuple[tuple[tuple[int, int], ...], int, int] | None:
-    """Which square inputs (1 to twice the given size, at least 256) the model runs on, as spans, for a
-    failed trace of a 4-d float32 input; None where that question does not apply or cannot be answered."""
+    """Which square inputs (1 to twice the given size, at least 256, at most HINT_SIZES) the model runs
+    on, as spans, for a failed trace of a 4-d float32 input; None where that question does not apply or
+    cannot be answered."""
     shape = trace.input_shapes[0] if len(trace.input_shapes) == 1 else ()
     if len(shape) != 4 or shape[-1] != shape[-2] or any(t.dtype != "float32" for t in trace.inputs.tensors()):
         return None
     try:
-        solution = solve(model, shape, 1, max(256, 2 * shape[-1]))
+        solution = solve(model, shape, 1, max(256, min(2 * shape[-1], HINT_SIZES)))
     except Exception:  # the suggestion is a courtesy: never let it hide the diagnosis
         return None
     return solution.working, solution.lo, solution.hi
