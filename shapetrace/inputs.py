@@ -63,11 +63,32 @@ def _shape(sizes: Any) -> Shape:
 
 def _normalise_sizes(input_size: Any) -> list[Shape]:
     """One shape (a sequence of whole numbers) or several (a sequence of such sequences)."""
-    if isinstance(input_size, torch.Size) or (
-        isinstance(input_size, Sequence) and input_size and not isinstance(input_size[0], Sequence)
-    ):
+    if isinstance(input_size, str | Mapping) or not isinstance(input_size, Sequence) or not input_size:
+        raise UsageError("usage.input_size_type", kind=type(input_size).__name__)
+    if isinstance(input_size, torch.Size) or not isinstance(input_size[0], Sequence):
         return [_shape(input_size)]
+    if any(isinstance(size, str | Mapping) or not isinstance(size, Sequence) for size in input_size):
+        raise UsageError("usage.input_size_type", kind=type(input_size).__name__)
     return [_shape(size) for size in input_size]
+
+
+def _dtype(value: Any) -> torch.dtype:
+    """A dtype, as one (torch.float32) or as a tensor type (torch.FloatTensor), as torchinfo takes it."""
+    if isinstance(value, torch.dtype):
+        return value
+    if isinstance(getattr(value, "dtype", None), torch.dtype):
+        return value.dtype
+    raise UsageError("usage.dtypes", got=repr(value))
+
+
+def _dtypes(dtypes: Any, count: int) -> list[torch.dtype]:
+    if dtypes is None:
+        return [torch.float32] * count
+    if isinstance(dtypes, Sequence) and not isinstance(dtypes, str):
+        if len(dtypes) != count:
+            raise UsageError("usage.dtypes_count", dtypes=len(dtypes), inputs=count)
+        return [_dtype(value) for value in dtypes]
+    return [_dtype(dtypes)] * count
 
 
 def arguments(
@@ -75,6 +96,8 @@ def arguments(
 ) -> tuple[tuple, dict[str, Any]]:
     """Positional and keyword arguments for forward: `input_data` as given (a tensor, a sequence, a
     mapping of keyword arguments), or new tensors of `input_size`. The RNG state is left as found."""
+    if input_data is not None and input_size is not None:
+        raise UsageError("usage.input_both")
     if input_data is not None:
         if isinstance(input_data, torch.Tensor):
             return (input_data,), {}
@@ -84,13 +107,10 @@ def arguments(
     if input_size is None:
         raise UsageError("usage.no_input")
     sizes = _normalise_sizes(input_size)
-    if dtypes is None:
-        dtypes = [torch.float32] * len(sizes)
-    elif isinstance(dtypes, torch.dtype):
-        dtypes = [dtypes] * len(sizes)
+    kinds = _dtypes(dtypes, len(sizes))
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            return make_inputs(sizes, list(dtypes), device, index_limit), {}
+            return make_inputs(sizes, kinds, device, index_limit), {}
     except (RuntimeError, TypeError, OverflowError, ValueError) as exc:
         raise UsageError(
             "usage.make_input", shapes=Seq(tuple(sizes)), device=str(device), detail=_first_line(exc)

@@ -36,8 +36,9 @@ class LoadedModel:
     default_input: tuple[int, ...] | None
 
 
-def load_model(spec: str, kwargs: dict[str, Any], device: str) -> LoadedModel:
-    """Build the model a MODEL argument names, on `device`; UsageError when it cannot be built."""
+def load_model(spec: str, kwargs: dict[str, Any], device: str, fallback: str | None = None) -> LoadedModel:
+    """Build the model a MODEL argument names, on `device` (or, where it cannot be built there, on
+    `fallback`, without loading its file again); UsageError when it cannot be built."""
     entry = zoo.zoo_entry(spec)
     if entry is not None:
         if kwargs:
@@ -48,12 +49,30 @@ def load_model(spec: str, kwargs: dict[str, Any], device: str) -> LoadedModel:
     source, sep, attribute = spec.rpartition(":")
     if not sep or not source or not attribute:
         raise _unknown_model(spec)
+    _import_dependencies()
+    local = Path(*source.split(".")).with_suffix(".py")
     if source.endswith(".py") or "/" in source or "\\" in source or Path(source).is_file():
         namespace = _load_file(source)
+    elif local.is_file():  # a module of the working directory, loaded as a file: it shadows nothing
+        namespace = _load_file(str(local), source)
     else:
         namespace = _import_module(source)
     factory = _lookup(namespace, attribute, source)
-    return LoadedModel(spec, _instantiate(factory, attribute, kwargs, device), None)
+    _check_callable(factory, attribute, namespace, source)
+    try:
+        return LoadedModel(spec, _instantiate(factory, attribute, kwargs, device), None)
+    except UsageError:
+        if fallback is None:
+            raise
+        return LoadedModel(spec, _instantiate(factory, attribute, kwargs, fallback), None)
+
+
+def _import_dependencies() -> None:
+    """Import what shapetrace itself needs before any of the user's code runs, so that a file of theirs
+    named like one of them (tabulate.py) cannot take its place."""
+    import grandalf.layouts  # noqa: F401
+    import jinja2  # noqa: F401
+    import tabulate  # noqa: F401
 
 
 def _did_you_mean(name: str, candidates: list[str], cutoff: float = 0.6) -> Message:
@@ -78,8 +97,10 @@ def _on_path(folder: str) -> Iterator[None]:
             sys.path.remove(folder)
 
 
-def _load_file(source: str) -> Any:
-    path = Path(source)
+def _load_file(source: str, shown: str | None = None) -> Any:
+    """Run a Python file as a module of its own name, outside sys.path's packages; `shown` is how the
+    user named it (package.module), for the messages."""
+    source, path = shown or source, Path(source)
     if not path.exists():
         raise UsageError("usage.no_file", path=source)
     if path.is_dir() or path.suffix != ".py":
@@ -162,15 +183,26 @@ def _lookup(namespace: Any, attribute: str, source: str) -> Any:
     raise UsageError("usage.no_attribute", source=source, name=attribute, close=close, defines=defines)
 
 
+def _check_callable(factory: Any, attribute: str, namespace: Any, source: str) -> None:
+    """Only an nn.Module (a class, or one already built) or a function the file or module itself defines
+    is ever called: never a function a module merely imports (os:system), nor any of the standard
+    library's (shutil:rmtree), whatever --kwargs says."""
+    if isinstance(factory, nn.Module) or (inspect.isclass(factory) and issubclass(factory, nn.Module)):
+        return
+    if inspect.isclass(factory):
+        raise UsageError("usage.class_not_module", name=attribute)
+    if not callable(factory):
+        raise UsageError("usage.not_callable", name=attribute, kind=_a(type(factory).__name__))
+    defined_here = inspect.isfunction(factory) and factory.__module__ == namespace.__name__
+    if not defined_here or namespace.__name__.partition(".")[0] in sys.stdlib_module_names:
+        raise UsageError("usage.not_a_factory", name=attribute, source=source)
+
+
 def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: str) -> nn.Module:
     if isinstance(factory, nn.Module):
         if kwargs:
             raise UsageError("usage.built_kwargs", name=attribute)
         return factory.to(device)  # built at import on the CPU: move it where the input will be
-    if not callable(factory):
-        raise UsageError("usage.not_callable", name=attribute, kind=_a(type(factory).__name__))
-    if inspect.isclass(factory) and not issubclass(factory, nn.Module):
-        raise UsageError("usage.class_not_module", name=attribute)
     call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
     try:
         with torch.device(device):

@@ -64,11 +64,11 @@ BAD_USAGE = [
     pytest.param(
         ["json:JSONEncoder", "--input", "1,3"], "a class but not an nn.Module subclass", id="class-not-module"
     ),
-    pytest.param(["json:dumps", "--input", "1,3"], "dumps() raised TypeError", id="factory-raises"),
+    pytest.param(["json:dumps", "--input", "1,3"], "not a function a module imports", id="stdlib-function"),
     pytest.param(
-        ["platform:system", "--input", "1,3"],
-        "system() returned a str, not an nn.Module",
-        id="factory-returns-non-module",
+        [f"{EXAMPLE}:small_cifar_cnn", "--input", "1,3,32,32", "--kwargs", '{"width": 0}'],
+        "small_cifar_cnn(width=0) raised",
+        id="factory-raises",
     ),
     pytest.param(
         ["alexnet", "alexnet", "--quiz", "-o", "q.md"], "--quiz takes one model", id="quiz-two-models"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import signal
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,11 +47,13 @@ class _Loaded:
     inputs: list[tuple[tuple[int, ...], str]]
 
 
-def _load(spec: str, request: Request, args: argparse.Namespace, device: str) -> _Loaded:
+def _load(
+    spec: str, request: Request, args: argparse.Namespace, device: str, fallback: str | None = None
+) -> _Loaded:
     from shapetrace._torch import torch
     from shapetrace.loader import load_model
 
-    loaded = load_model(spec, request.kwargs, device)
+    loaded = load_model(spec, request.kwargs, device, fallback)
     inputs = request.inputs
     if inputs is None:
         if loaded.default_input is None:
@@ -100,10 +104,7 @@ def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[s
     from shapetrace.solver import solve
 
     lo, hi = _solve_range(args.solve)
-    try:
-        loaded = _load(spec, request, args, "meta")  # no weights needed to solve
-    except UsageError:
-        loaded = _load(spec, request, args, "cpu")  # a constructor that needs real tensors
+    loaded = _load(spec, request, args, "meta", fallback="cpu")  # no weights needed; else real tensors
     if len(loaded.inputs) != 1:
         raise UsageError("usage.solve_one_input")
     shape, dtype = loaded.inputs[0]
@@ -155,10 +156,30 @@ def _say(code: str, lang: Lang, /, **values: Any) -> None:
     print(render(msg(code, **values), lang, "cli"), file=sys.stderr)
 
 
+@contextlib.contextmanager
+def _model_output_to_stderr() -> Iterator[None]:
+    """While models run, what they print goes to stderr, so that stdout holds only shapetrace's output:
+    Python's prints, and native code's writes to file descriptor 1 too."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no file descriptors to move (an embedding host): Python's prints only
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            sys.stderr.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def _trace_all(specs: list[str], request: Request, args: argparse.Namespace) -> list[Any]:
-    """Trace each model with the model's own prints sent to stderr, so stdout holds only the output;
-    shapetrace's warnings (a forward that writes its parameters) become one line each."""
-    with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings(record=True) as caught:
+    """Trace each model with the model's own output sent to stderr; shapetrace's warnings (a forward
+    that writes its parameters) become one line each."""
+    with _model_output_to_stderr(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TraceWarning)
         traces = [_trace_one(spec, request, args) for spec in specs]
     for warning in caught:
@@ -172,12 +193,12 @@ def _solve_all(args: argparse.Namespace, request: Request) -> int:
         raise UsageError("usage.solve_output")
     status = 0
     texts = []
-    with contextlib.redirect_stdout(sys.stderr):
+    with _model_output_to_stderr():
         for spec in args.models:
             text, code = _run_solve(spec, request, args)
             texts.append(text)
             status = max(status, code)
-    output.emit([(args.output, "".join(texts))])
+    _emit([(args.output, "".join(texts))])
     return status
 
 
@@ -211,8 +232,19 @@ def _run(argv: Sequence[str], lang: Lang) -> int:
     if args.solve is not None:
         return _solve_all(args, request)
     traces = _trace_all(args.models, request, args)
-    output.emit(output.documents(traces, request, args))
+    _emit(output.documents(traces, request, args))
     return _report_failures(traces, request, args)
+
+
+def _emit(outputs: output.Output) -> None:
+    """Write the output; a reader that stops early (shapetrace lenet | head -3) is no error of ours."""
+    try:
+        output.emit(outputs)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # the interpreter's last flush must not fail either
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _language(argv: Sequence[str]) -> Lang:
@@ -248,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say("cli.error", lang, message=msg("neutral.text", text=_one_line(exc.message, lang)))
         return 2
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the exit
         _say("cli.interrupted", lang)
         return 130
 

@@ -130,6 +130,8 @@ def resolve(args: argparse.Namespace) -> Request:
             kwargs = json.loads(args.kwargs)
         except json.JSONDecodeError as exc:
             raise UsageError("usage.kwargs_json", detail=str(exc)) from None
+        except RecursionError:
+            raise UsageError("usage.kwargs_deep") from None
         if not isinstance(kwargs, dict):
             raise UsageError("usage.kwargs_object")
     if args.solve_dim and args.solve is None:

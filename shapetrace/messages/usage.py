@@ -25,6 +25,22 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "trace() needs input_size or input_data",
         "zh": "trace() 需要 input_size 或 input_data",
     },
+    "usage.input_both": {
+        "en": "give input_size or input_data, not both",
+        "zh": "请给出 input_size 或 input_data, 不要同时给出",
+    },
+    "usage.input_size_type": {
+        "en": "input_size must be a shape, such as (1, 3, 224, 224), or a list of shapes, got {kind}",
+        "zh": "input_size 须为一个形状, 如 (1, 3, 224, 224), 或形状的列表, 实际为 {kind}",
+    },
+    "usage.dtypes": {
+        "en": "dtypes takes torch dtypes (torch.int64) or tensor types (torch.LongTensor), got {got}",
+        "zh": "dtypes 只接受 torch 的 dtype (torch.int64) 或张量类型 (torch.LongTensor), 实际为 {got}",
+    },
+    "usage.dtypes_count": {
+        "en": "dtypes has {dtypes} entries for {inputs} input(s): give one per input",
+        "zh": "dtypes 有 {dtypes} 项, 而输入有 {inputs} 个: 请每个输入给一个",
+    },
     "usage.make_input": {
         "en": "cannot create an input of shape {shapes} on {device}: {detail}",
         "zh": "无法在 {device} 上创建形状为 {shapes} 的输入: {detail}",
@@ -79,6 +95,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "usage.kwargs_json": {
         "en": "--kwargs is not valid JSON: {detail}",
         "zh": "--kwargs 不是合法的 JSON: {detail}",
+    },
+    "usage.kwargs_deep": {
+        "en": "--kwargs is nested too deeply to read",
+        "zh": "--kwargs 嵌套太深, 无法读取",
     },
     "usage.kwargs_object": {
         "en": "--kwargs must be a JSON object, e.g. '{{\"num_classes\": 100}}'",
@@ -203,6 +223,12 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "{name} is {kind}, not an nn.Module class or a function returning one",
         "zh": "{name} 是 {kind}, 不是 nn.Module 类, 也不是返回 nn.Module 的函数",
     },
+    "usage.not_a_factory": {
+        "en": "{name} is neither an nn.Module class nor a function that {source} itself defines; shapetrace "
+        "calls nothing else (not a function a module imports, nor one of the standard library)",
+        "zh": "{name} 既不是 nn.Module 类, 也不是 {source} 自己定义的函数; shapetrace 不会调用其他任何东西 "
+        "(既不调用模块导入的函数, 也不调用标准库的函数)",
+    },
     "usage.class_not_module": {
         "en": "{name} is a class but not an nn.Module subclass",
         "zh": "{name} 是一个类, 但不是 nn.Module 的子类",
@@ -282,8 +308,9 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "help.epilog": {
         "en": "MODEL is a zoo name (lenet, alexnet, vgg11, nin, googlenet, resnet18; see --list),\n"
         "torchvision:NAME (when torchvision is installed; no weights are downloaded),\n"
-        "FILE.py:NAME or package.module:NAME, where NAME is an nn.Module class or a function\n"
-        "returning one. Loading FILE.py or package.module runs its code: only load files you trust.\n\n"
+        "FILE.py:NAME or package.module:NAME, where NAME is an nn.Module class or a function that\n"
+        "file or module defines, returning one; nothing else is called. Loading FILE.py or\n"
+        "package.module runs its code: only load files you trust.\n\n"
         "examples:\n"
         "  shapetrace alexnet --input 1,1,224,224\n"
         "  shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --format json\n"
@@ -291,7 +318,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "exit status: 0 success, 1 the forward pass failed, 2 bad usage.",
         "zh": "MODEL 可以是内置模型名 (lenet, alexnet, vgg11, nin, googlenet, resnet18; 见 --list)、\n"
         "torchvision:NAME (需安装 torchvision; 不下载权重)、\n"
-        "FILE.py:NAME 或 package.module:NAME, 其中 NAME 是 nn.Module 类或返回 nn.Module 的函数。\n"
+        "FILE.py:NAME 或 package.module:NAME, 其中 NAME 是 nn.Module 类, 或该文件/模块自己定义的、返回 nn.Module 的函数;\n"
+        "其他任何东西都不会被调用。\n"
         "加载 FILE.py 或 package.module 会运行其中的代码: 只加载你信任的文件。\n\n"
         "示例:\n"
         "  shapetrace alexnet --input 1,1,224,224\n"

@@ -137,11 +137,14 @@ def render_stages_csv(traces: Sequence[TraceRecord]) -> str:
     import csv
     import io
 
+    from shapetrace.render.data import spreadsheet_safe
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["stage", *(f"{trace.model} {column}" for trace in traces for column in ("stage", "output"))]
-    )
+    header = ["stage", *(f"{trace.model} {column}" for trace in traces for column in ("stage", "output"))]
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
     for number, row in enumerate(align([stages(trace) for trace in traces]), 1):
-        writer.writerow([number, *(value for stage in row for value in _cell(stage, False))])
+        writer.writerow(
+            [number, *(spreadsheet_safe(value) for stage in row for value in _cell(stage, False))]
+        )
     return buffer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from shapetrace.messages import Terms
 from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Source, TraceRecord
 from shapetrace.render.common import format_value, words
 
-__all__ = ["trace_to_dict", "layer_to_dict", "render_json", "render_csv", "CSV_COLUMNS"]
+__all__ = ["trace_to_dict", "layer_to_dict", "render_json", "render_csv", "spreadsheet_safe", "CSV_COLUMNS"]
 
 
 def _shapes(shapes: Any) -> list[list[int]] | None:
@@ -20,8 +21,12 @@ def _shapes(shapes: Any) -> list[list[int]] | None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf": JSON has no such numbers (LeakyReLU(negative_slope=nan))
     return value
 
 
@@ -111,8 +116,9 @@ _LIST_OF_LISTS = re.compile(r"\[\n\s+(\[[-\d., ]*\](?:,\n\s+\[[-\d., ]*\])*)\n\s
 
 
 def dumps(document: object) -> str:
-    """Indented JSON with shapes kept on one line: [[1, 96, 54, 54]] rather than nine lines."""
-    text = json.dumps(document, indent=2)
+    """Indented JSON with shapes kept on one line: [[1, 96, 54, 54]] rather than nine lines; a float
+    that is not finite is written as a string, so the text is always JSON."""
+    text = json.dumps(_jsonable(document), indent=2, allow_nan=False, ensure_ascii=False)
     text = _NUMBER_LIST.sub(lambda match: "[" + " ".join(match.group(1).split()) + "]", text)
     return _LIST_OF_LISTS.sub(
         lambda match: "[" + ", ".join(item.strip() for item in match.group(1).split(",\n")) + "]", text
@@ -139,6 +145,17 @@ CSV_COLUMNS = (
 )
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs as a formula: text that starts like one (a module
+    named "=cmd|...") gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def render_csv(trace: TraceRecord) -> str:
     """One row per call; shape lists are written as JSON inside the cell."""
     buffer = io.StringIO()
@@ -146,7 +163,8 @@ def render_csv(trace: TraceRecord) -> str:
     writer.writerow(CSV_COLUMNS)
     for layer in trace.layers:
         row = layer_to_dict(layer)
-        writer.writerow(
-            [json.dumps(row[column]) if column.endswith("shapes") else row[column] for column in CSV_COLUMNS]
-        )
+        cells = [
+            json.dumps(row[column]) if column.endswith("shapes") else row[column] for column in CSV_COLUMNS
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return buffer.getvalue()
