@@ -213,10 +213,8 @@ def diagnose(trace: TraceRecord) -> TraceRecord:
     return trace
 
 
-def with_working_sizes(
-    trace: TraceRecord, spans: tuple[tuple[int, int], ...], lo: int, hi: int
-) -> TraceRecord:
+def with_working_sizes(trace: TraceRecord, found: WorkingSizes) -> TraceRecord:
     """The diagnosis followed by the square input sizes the solver found to work."""
     if trace.error is None:
         return trace
-    return replace(trace, error=replace(trace.error, working_sizes=WorkingSizes(tuple(spans), lo, hi)))
+    return replace(trace, error=replace(trace.error, working_sizes=found))

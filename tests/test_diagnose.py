@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import pytest
 import torch
@@ -10,8 +12,9 @@ from torch import nn
 
 import shapetrace
 import shapetrace.messages
-from shapetrace import zoo
+from shapetrace import solver, zoo
 from shapetrace.cli import main
+from tests.test_solve import _pass_seconds, _SlowItem
 
 
 def _error(model: nn.Module, shape: tuple[int, ...]) -> shapetrace.ShapeError:
@@ -186,3 +189,30 @@ def test_an_embedding_fed_floats_is_told_to_take_integer_ids(capsys):
     cli_words = shapetrace.messages.render(info.value.trace.error.advice, "en", "cli")
     assert cli_words.endswith("--dtype int64, or a typed input such as --input 2,7:int64.")
     shapetrace.trace(model, (2, 7), dtypes=torch.int64)  # and the fix works
+
+
+def test_the_sizes_that_work_hint_stops_at_its_budget_and_says_which_sizes_it_checked(monkeypatch, capsys):
+    """A model that calls .item() cannot run on the meta device; failing at its Linear, it leaves the
+    hint's search one real forward pass per size. The budget stops it, and the hint says so."""
+    model = _SlowItem(seconds=0.1)  # runs on 12×12 only
+    one_pass = _pass_seconds(model, (1, 1, 256, 256))  # also warms PyTorch's meta device up
+    monkeypatch.setattr(solver, "HINT_BUDGET", 1.5)
+    started = time.perf_counter()
+    error = _error(model, (1, 1, 16, 16))
+    elapsed = time.perf_counter() - started
+    with_sizes = re.search(
+        r"No square input from 1 to (\d+) works\. \(Only sizes 1\.\.(\d+) were checked", error.hint
+    )
+    assert with_sizes is not None, error.hint
+    checked = int(with_sizes.group(2))
+    assert with_sizes.group(1) == with_sizes.group(2) and 1 <= checked < 12
+    assert error.hint.endswith("the search stopped after 1.5 s.)")
+    assert "搜索在 1.5 秒后停止" in shapetrace.messages.render(error.trace.error.advice, "zh")
+    # the failed pass itself, the budget, and at most one pass beyond it: not 256 passes of 0.1 s
+    assert elapsed <= one_pass + 1.5 + one_pass + 0.5, (elapsed, one_pass)
+    model.seconds = 0.0
+    for size in range(1, checked + 1):  # PyTorch agrees: none of the sizes checked works
+        with pytest.raises(RuntimeError):
+            model(torch.zeros(1, 1, size, size))
+    with capsys.disabled():
+        print(f"\nhint budget 1.5 s: one pass {one_pass:.3f} s, trace {elapsed:.3f} s, checked 1..{checked}")

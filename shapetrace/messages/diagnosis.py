@@ -130,5 +130,9 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "No square input from {lo} to {hi} works.",
         "zh": "从 {lo} 到 {hi} 的正方形输入都无法运行。",
     },
+    "hint.sizes_partial": {
+        "en": "{sizes} (Only sizes {lo}..{checked} were checked: the search stopped after {budget} s.)",
+        "zh": "{sizes} (只检查了尺寸 {lo}..{checked}: 搜索在 {budget} 秒后停止。)",
+    },
     "hint.with_sizes": neutral("{hint} {sizes}"),
 }

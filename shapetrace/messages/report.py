@@ -125,6 +125,18 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "Found by: {passes} meta-device passes (the formulas could not replay this model).",
         "zh": "求解方法: {passes} 次 meta 设备前向传播 (公式无法重放此模型)。",
     },
+    "solve.stopped": {
+        "en": "Stopped after {budget} s, the time budget: sizes {lo}..{checked} checked, {rest}..{hi} not.",
+        "zh": "已用完时间预算 {budget} 秒, 搜索提前停止: 已检查尺寸 {lo}..{checked}, 未检查 {rest}..{hi}。",
+    },
+    "solve.stopped_none": {
+        "en": "Stopped after {budget} s, the time budget, before any size was checked.",
+        "zh": "已用完时间预算 {budget} 秒, 搜索在检查任何尺寸之前停止。",
+    },
+    "solve.found_partial": {
+        "en": "Found by: {passes} forward passes, as many as the time budget allowed.",
+        "zh": "求解方法: {passes} 次前向传播, 时间预算只够这么多。",
+    },
     "solve.failure": neutral("{layer}: {hint}"),
     "solve.exception": neutral("{text}"),
     # the diagram
