@@ -43,9 +43,10 @@ def evolve(record: Any, **changes: Any) -> Any:
 
 Shape = tuple[int, ...]
 Check = Literal["ok", "mismatch", "unchecked"]
-# what went wrong: a Linear's features, a window that no longer fits, channels, an embedding fed floats,
-# a torch function whose inputs do not fit, a bug in the model's code; "" where PyTorch's message says it
-ErrorKind = Literal["features", "window", "channels", "dtype", "function", "code", ""]
+# what went wrong: an input without its batch dim, features on another dim than the last, a Linear's
+# features, a window that no longer fits, channels, an embedding fed floats, a torch function whose
+# inputs do not fit, a bug in the model's code; "" where PyTorch's message says it
+ErrorKind = Literal["batch", "layout", "features", "window", "channels", "dtype", "function", "code", ""]
 
 
 def bind(

@@ -60,6 +60,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "report.mismatch_inside": {"en": "{actual}  (MISMATCH inside)", "zh": "{actual}  (内部有不符)"},
     "report.mismatch_note": {"en": "MISMATCH {name}: {note}", "zh": "不符 {name}: {note}"},
+    "report.layout_note": {"en": "Note on {name} ({type}): {note}", "zh": "注意 {name} ({type}): {note}"},
     "report.reused": {
         "en": "*N: the N-th call of a module used more than once; its parameters count once in the totals.",
         "zh": "*N: 被多次调用的模块的第 N 次调用; 其参数在总数中只计一次。",
