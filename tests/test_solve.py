@@ -343,3 +343,27 @@ def test_the_command_lines_budget(tmp_path, capsys, monkeypatch):
     assert "--budget must be a positive number of seconds, got 0.0" in capsys.readouterr().err
     with capsys.disabled():
         print(f"\n--budget 1: elapsed {elapsed:.3f} s")
+
+
+class _Counted(nn.Module):
+    """LeNet's shape of failure (a Linear sized for one input size), counting its passes per device."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(2 * 10 * 10, 3)
+        self.calls: dict[str, int] = {}
+
+    def forward(self, x):
+        self.calls[x.device.type] = self.calls.get(x.device.type, 0) + 1
+        return self.fc(torch.flatten(self.conv(x), 1))
+
+
+def test_a_model_that_fails_alike_on_meta_is_searched_on_meta():
+    """No candidate size runs, on meta or on the CPU, and both fail alike: the search that follows runs
+    on the meta copy (about a millisecond a pass), not the model's weights."""
+    model = _Counted()
+    solution = solve(model, (1, 1, 16, 16), 1, 64)
+    assert solution.method == "exhaustive" and [(r.first, r.last) for r in solution.valid] == [(12, 12)]
+    assert model.calls == {"cpu": 4}  # the candidate traces only: 16, 64, 1 and 32
+    assert solution.passes == 64

@@ -137,16 +137,7 @@ def solve(
     started, clock = time.perf_counter(), _Clock(budget)
     axis = {"square": -1, "H": -2, "W": -1, "L": -1}[dims]
     candidates = list(dict.fromkeys([template[axis], hi, lo, (lo + hi) // 2, 224, 96, 32]))
-    failures: list[Message] = []
-    traced, runner, device = None, model, str(model_device(model))
-    # The meta copy costs nothing to run; a model that cannot run on meta (.item(), CPU tensors made in
-    # forward, lazy parameters) is solved on its own device instead.
-    for runner, device in [(_meta_shadow(model), "meta"), (model, str(model_device(model)))]:  # noqa: B007
-        if runner is not None:
-            how = (dims, dtype, device)
-            traced = _first_trace(runner, template, how, candidates, (lo, hi), failures, clock)
-            if traced is not None or clock.out:
-                break
+    traced, runner, device, failures = _traced(model, template, (dims, dtype), candidates, (lo, hi), clock)
     # Passes on the model itself must leave it as it was: train-mode BatchNorm would otherwise keep the
     # statistics of every size tried.
     keep = preserved(list(model.named_modules()), torch.device(device), warn=False)
@@ -161,6 +152,34 @@ def solve(
         time.perf_counter() - started, *(first or (None, None)), failure,
         budget=budget, checked_to=checked_to, complete=checked_to == hi,
     )  # fmt: skip
+
+
+def _traced(
+    model: nn.Module, template: Shape, how: tuple[str, torch.dtype], candidates: list[int],
+    bounds: tuple[int, int], clock: _Clock,
+) -> tuple[TraceRecord | None, nn.Module, str, list[Message]]:  # fmt: skip
+    """A successful trace at one of the candidates, the model and device to run the passes on, and
+    the diagnoses of the candidates that failed, the given input's first.
+
+    The meta copy costs nothing to run; a model that cannot run on meta (.item(), CPU tensors made in
+    forward, lazy parameters) is solved on its own device instead. Where no candidate runs on either,
+    yet the meta copy failed exactly as the model did, the passes run on meta: they cost far less."""
+    attempts: list[tuple[nn.Module, str, list[Message]]] = []
+    traced = None
+    for runner, device in [(_meta_shadow(model), "meta"), (model, str(model_device(model)))]:
+        if runner is None:
+            continue
+        failures: list[Message] = []
+        traced = _first_trace(runner, template, (*how, device), candidates, bounds, failures, clock)
+        attempts.append((runner, device, failures))
+        if traced is not None or clock.out:
+            break
+    if not attempts:
+        return None, model, str(model_device(model)), []
+    runner, device, _ = attempts[-1]
+    if traced is None and len(attempts) == 2 and attempts[0][2] == attempts[1][2]:
+        runner, device, _ = attempts[0]
+    return traced, runner, device, [failure for *_, failures in attempts for failure in failures]
 
 
 def _confirmed(ranges: list[SizeRange], passes: _Passes, clock: _Clock) -> list[SizeRange] | None:
