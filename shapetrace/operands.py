@@ -90,7 +90,7 @@ def _fix(layer: LayerRecord, origins: list[Origin]) -> dict[str, object] | None:
         tail = "hint.tail_channels"
     else:
         tail = "hint.tail_other"
-    return {"dim": axis, "sides": Seq(gives, msg("word.and")), "tail": msg(tail)}
+    return {"dim": axis, "sides": Seq(gives, msg("hint.sides_and")), "tail": msg(tail)}
 
 
 def operands(trace: TraceRecord, layer: LayerRecord) -> Message | None:

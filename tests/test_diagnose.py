@@ -366,7 +366,7 @@ def test_a_cat_mismatch_says_which_dim_to_make_equal_and_who_makes_each_side():
         "Fix: make dim 2 equal: a gives 8 and b gives 6; pad or crop one of them, or change the padding or "
         "stride of a layer that makes them."
     )
-    assert "修正: 使第 2 维相等: a 给出 8 与 b 给出 6" in shapetrace.messages.render(
+    assert "修正: 使第 2 维相等: a 为 8, b 为 6; 对其中之一做填充或裁剪" in shapetrace.messages.render(
         error.trace.error.advice, "zh"
     )
 

@@ -161,7 +161,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "{where} 中的 {function}: {formula}。其输入: {sources}。修正: 使第 {dim} 维相等: {sides}; "
         "{tail}。",
     },
-    "hint.side_gives": {"en": "{side} gives {size}", "zh": "{side} 给出 {size}"},
+    "hint.side_gives": {"en": "{side} gives {size}", "zh": "{side} 为 {size}"},
+    "hint.sides_and": {"en": " and ", "zh": ", "},
     "hint.side_input_of": {"en": "the input of {where}", "zh": "{where} 的输入"},
     "hint.side_model_input": {"en": "model input {index}", "zh": "模型输入 {index}"},
     "hint.side_operand": {"en": "operand {index}", "zh": "操作数 {index}"},
