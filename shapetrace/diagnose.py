@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from math import isqrt
 
-from shapetrace.messages import Message, Seq, msg
+from shapetrace import formulas
+from shapetrace.layouts import features_elsewhere, flag_shape, python_shape, spatial_dims, unbatched
+from shapetrace.messages import Message, Refusal, Seq, msg
+from shapetrace.operands import operands
 from shapetrace.records import ErrorKind, LayerRecord, Shape, TraceRecord, WorkingSizes
 
 __all__ = ["diagnose", "with_working_sizes", "WINDOW_REFUSALS"]
@@ -74,12 +77,58 @@ def _window(trace: TraceRecord, layer: LayerRecord) -> Message | None:
         return None
     if not layer.base_type.startswith(_SPATIAL):
         return None
-    received = layer.input_shapes[0][2:] if layer.input_shapes else ()
-    return msg(
-        "hint.window",
-        layer=layer.name, type=layer.type, received=_size(received), formula=layer.derivation,
-        chain=_spatial_chain(trace, layer),
-    )  # fmt: skip
+    dims = spatial_dims(layer)
+    received = layer.input_shapes[0][-dims:] if layer.input_shapes and dims else ()
+    values = {
+        "layer": layer.name, "type": layer.type, "received": _size(received), "formula": layer.derivation,
+        "chain": _spatial_chain(trace, layer),
+    }  # fmt: skip
+    padding = _padding_that_fits(layer, received)
+    if padding is not None:
+        return msg("hint.window_padding", **values, padding=padding)
+    return msg("hint.window", **values)
+
+
+def _fits(layer: LayerRecord, size: int, axis: int, padding: int) -> bool:
+    """Whether the layer's window fits in one spatial dim of this size with this padding."""
+    dims = spatial_dims(layer) or 1
+    kernel = formulas.per_dim(layer.attribute("kernel_size"), dims)[axis]
+    stride = formulas.per_dim(layer.attribute("stride") or kernel, dims)[axis]
+    dilation = formulas.per_dim(layer.attribute("dilation", 1), dims)[axis]
+    ceil = bool(layer.attribute("ceil_mode"))
+    try:
+        if layer.base_type.startswith("Conv"):
+            formulas.conv_out(size, kernel, stride, padding, dilation)
+        elif layer.base_type.startswith("MaxPool"):
+            formulas.pool_out(size, kernel, stride, padding, dilation, ceil)
+        else:
+            formulas.avg_pool_out(size, kernel, stride, padding, ceil, layer.base_type == "AvgPool3d")
+    except Refusal:
+        return False
+    return True
+
+
+def _padding_that_fits(layer: LayerRecord, received: Shape) -> str | None:
+    """The smallest padding (per dim, never less than the layer's own) with which the window of a
+    convolution or a max or average pool fits its input, as the setting reads ('1', '(1, 2)'); None where
+    none does (a pool allows at most half its kernel) or the layer has no such setting."""
+    if not layer.base_type.startswith(("Conv1d", "Conv2d", "Conv3d", "MaxPool", "AvgPool")) or not received:
+        return None
+    if layer.attribute("padding_mode", "zeros") != "zeros" or isinstance(layer.attribute("padding", 0), str):
+        return None
+    dims = len(received)
+    current = formulas.per_dim(layer.attribute("padding", 0), dims)
+    kernel = formulas.per_dim(layer.attribute("kernel_size"), dims)
+    dilation = formulas.per_dim(layer.attribute("dilation", 1), dims)
+    found = []
+    for axis, size in enumerate(received):
+        span = dilation[axis] * (kernel[axis] - 1) + 1
+        tried = range(current[axis], max(current[axis], span) + 1)
+        padding = next((padding for padding in tried if _fits(layer, size, axis, padding)), None)
+        if padding is None:
+            return None
+        found.append(padding)
+    return str(found[0]) if len(set(found)) == 1 else python_shape(tuple(found))
 
 
 def _channels_word(count: int) -> Message:
@@ -99,17 +148,67 @@ def _channels(trace: TraceRecord, layer: LayerRecord) -> Message | None:
     if trace.input_shapes[:1] == (shape,):  # the model's own input: the input is what to change
         example = (*shape[:axis], expected, *shape[axis + 1 :])
         return msg(
-            "hint.channels_input", **values, input_size=_python_shape(example), cli_input=_flag_shape(example)
+            "hint.channels_input", **values, input_size=python_shape(example), cli_input=flag_shape(example)
         )
-    return msg("hint.channels_inner", **values)
+    maker = _channel_maker(trace, layer, len(shape) - axis)
+    if maker is None:
+        return msg("hint.channels_inner", **values)
+    source, between = maker
+    settings = [msg("hint.setting", layer=source.name, type=source.type, key="out_channels", count=expected)]
+    for kept in between:  # a BatchNorm between them is built for the channels too
+        key = next((key for key in ("num_features", "num_channels") if kept.attribute(key) == got), None)
+        if key is not None:
+            settings.append(msg("hint.setting", layer=kept.name, type=kept.type, key=key, count=expected))
+    return msg("hint.channels_source", **values, settings=Seq(tuple(settings), msg("hint.settings_and")))
 
 
-def _python_shape(shape: Shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+def _producer_of(trace: TraceRecord, layer: LayerRecord) -> LayerRecord | None:
+    """The call that made the layer's first input; inside a container, the last leaf that gave the
+    container's output."""
+    source = layer.sources[0] if layer.sources else None
+    if source is None or source.layer is None:
+        return None
+    producer = trace.layers[source.layer]
+    while not producer.is_leaf and producer.outputs is not None:
+        inside = [
+            call
+            for call in trace.layers[producer.index + 1 :]
+            if _inside(trace, call, producer) and call.output_shapes[:1] == producer.output_shapes[:1]
+        ]
+        if not inside:
+            return None
+        producer = inside[-1]
+    return producer
 
 
-def _flag_shape(shape: Shape) -> str:
-    return ",".join(map(str, shape))
+def _inside(trace: TraceRecord, call: LayerRecord, container: LayerRecord) -> bool:
+    parent = call.parent
+    while parent is not None and parent != container.index:
+        parent = trace.layers[parent].parent
+    return parent == container.index
+
+
+def _channel_maker(
+    trace: TraceRecord, layer: LayerRecord, from_end: int
+) -> tuple[LayerRecord, list[LayerRecord]] | None:
+    """The layer that sets the channels `layer` receives (one with out_channels), found by walking back
+    along the dataflow through layers that keep the channel count (pools, activations, normalisation,
+    dropout), and the layers walked through; None where the walk ends elsewhere. `from_end`: the
+    channel dim, counted from the last."""
+    between: list[LayerRecord] = []
+    current = layer
+    for _ in range(len(trace.layers)):
+        producer = _producer_of(trace, current)
+        if producer is None or producer.failed or not producer.output_shapes:
+            return None
+        if producer.attribute("out_channels") is not None:
+            return producer, between
+        before, after = (producer.input_shapes or ((),))[0], producer.output_shapes[0]
+        if len(before) != len(after) or len(after) < from_end or before[-from_end] != after[-from_end]:
+            return None  # this layer changes the channels, and has no out_channels to say so
+        between.append(producer)
+        current = producer
+    return None
 
 
 def _indices(trace: TraceRecord, layer: LayerRecord) -> Message | None:
@@ -123,46 +222,9 @@ def _indices(trace: TraceRecord, layer: LayerRecord) -> Message | None:
     if bool(layer.sources) and layer.sources[0] is not None and layer.sources[0].input is not None:
         shape = first.shape
         return msg(
-            "hint.embedding_input", **values, input_size=_python_shape(shape), cli_input=_flag_shape(shape)
+            "hint.embedding_input", **values, input_size=python_shape(shape), cli_input=flag_shape(shape)
         )
     return msg("hint.embedding_inner", **values)
-
-
-def _function(trace: TraceRecord, layer: LayerRecord) -> Message | None:
-    """A torch function (torch.cat, a residual +) whose inputs do not fit together."""
-    if not layer.is_function or layer.derivation is None:
-        return None
-    owner = trace.layers[layer.parent] if layer.parent is not None else None
-    where = (
-        msg("hint.where", layer=owner.name, type=owner.type)
-        if owner is not None
-        else msg("word.model_forward")
-    )
-    owner_inputs = owner.input_shapes if owner is not None else trace.input_shapes
-    sources: list[object] = []
-    for source, shape in zip(layer.sources, layer.input_shapes, strict=False):
-        if (
-            source is not None
-            and owner is not None
-            and source in owner.sources
-            or source is None
-            and shape in owner_inputs
-        ):
-            sources.append(msg("hint.source_input_of", shape=shape, where=where))
-        elif source is not None and source.layer is not None:
-            sources.append(msg("hint.source_layer", shape=shape, layer=trace.layers[source.layer].name))
-        elif source is not None and source.input is not None:
-            sources.append(msg("hint.source_model_input", shape=shape, index=source.input))
-        else:
-            sources.append(shape)
-    function = layer.type.partition(":")[2]
-    return msg(
-        "hint.function",
-        function=function,
-        where=where,
-        formula=layer.derivation,
-        sources=Seq(tuple(sources), "; "),
-    )
 
 
 # Exceptions that tensor operations raise on shapes, dtypes and devices; anything else is the code's own.
@@ -185,11 +247,12 @@ def _code(trace: TraceRecord) -> Message | None:
 
 
 _EXPLAINERS: tuple[tuple[ErrorKind, object], ...] = (
+    ("layout", features_elsewhere),
     ("features", _linear),
     ("window", _window),
     ("channels", _channels),
     ("dtype", _indices),
-    ("function", _function),
+    ("function", operands),
 )
 
 
@@ -204,6 +267,9 @@ def diagnose(trace: TraceRecord) -> TraceRecord:
     failing = next(
         (layer for layer in reversed(trace.layers) if layer.name == error.layer and layer.failed), None
     )
+    batch = unbatched(trace, failing)
+    if batch is not None:
+        return replace(trace, error=replace(error, hint=batch, kind="batch"))
     if failing is None:
         return trace
     for kind, explain in _EXPLAINERS:
@@ -213,10 +279,8 @@ def diagnose(trace: TraceRecord) -> TraceRecord:
     return trace
 
 
-def with_working_sizes(
-    trace: TraceRecord, spans: tuple[tuple[int, int], ...], lo: int, hi: int
-) -> TraceRecord:
+def with_working_sizes(trace: TraceRecord, found: WorkingSizes) -> TraceRecord:
     """The diagnosis followed by the square input sizes the solver found to work."""
     if trace.error is None:
         return trace
-    return replace(trace, error=replace(trace.error, working_sizes=WorkingSizes(tuple(spans), lo, hi)))
+    return replace(trace, error=replace(trace.error, working_sizes=found))

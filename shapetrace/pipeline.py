@@ -106,7 +106,7 @@ def trace(
     ):
         found = solver.working_sizes(model, result)
         if found is not None:
-            result = with_working_sizes(result, *found)
+            result = with_working_sizes(result, found)
     public = Trace.of(result)
     if failure is None:
         return public

@@ -43,9 +43,10 @@ def evolve(record: Any, **changes: Any) -> Any:
 
 Shape = tuple[int, ...]
 Check = Literal["ok", "mismatch", "unchecked"]
-# what went wrong: a Linear's features, a window that no longer fits, channels, an embedding fed floats,
-# a torch function whose inputs do not fit, a bug in the model's code; "" where PyTorch's message says it
-ErrorKind = Literal["features", "window", "channels", "dtype", "function", "code", ""]
+# what went wrong: an input without its batch dim, features on another dim than the last, a Linear's
+# features, a window that no longer fits, channels, an embedding fed floats, a torch function whose
+# inputs do not fit, a bug in the model's code; "" where PyTorch's message says it
+ErrorKind = Literal["batch", "layout", "features", "window", "channels", "dtype", "function", "code", ""]
 
 
 def bind(
@@ -235,11 +236,18 @@ class Totals:
 
 @dataclass(frozen=True)
 class WorkingSizes:
-    """Square input sizes lo..hi that were tried, and the spans (first, last) among them that work."""
+    """Square input sizes lo..hi that were to be tried, the spans (first, last) among them that work,
+    and the last size checked (hi, or less where the search's time budget ran out)."""
 
     spans: tuple[tuple[int, int], ...]
     lo: int
     hi: int
+    checked_to: int | None = None  # None: hi
+    budget: float | None = None  # the search's seconds
+
+    @property
+    def complete(self) -> bool:
+        return self.checked_to is None or self.checked_to >= self.hi
 
 
 @dataclass(frozen=True)
@@ -265,7 +273,12 @@ class ErrorInfo:
             spans = tuple(str(first) if first == last else f"{first}-{last}" for first, last in found.spans)
             sizes = msg("hint.sizes_work", sizes=Seq(spans))
         else:
-            sizes = msg("hint.sizes_none", lo=found.lo, hi=found.hi)
+            sizes = msg("hint.sizes_none", lo=found.lo, hi=found.hi if found.complete else found.checked_to)
+        if not found.complete:
+            sizes = msg(
+                "hint.sizes_partial", sizes=sizes, lo=found.lo, checked=found.checked_to,
+                budget=f"{found.budget or 0:.1f}",
+            )  # fmt: skip
         return msg("hint.with_sizes", hint=self.hint, sizes=sizes) if self.hint is not None else sizes
 
 

@@ -41,6 +41,13 @@ class Solution:
     first_layer: str | None = None  # the first conv or pool on the input, and its size formula
     first_formula: str | None = None
     failure: Message | None = None  # the diagnosis at the given input, when no size works
+    budget: float | None = None  # the seconds the search was given; None: no limit
+    checked_to: int | None = None  # the last size checked: hi, or less where the budget ran out
+    complete: bool = True  # every size lo..hi was checked
+
+    def __post_init__(self) -> None:
+        if self.checked_to is None:
+            object.__setattr__(self, "checked_to", self.hi if self.complete else self.lo - 1)
 
     @property
     def valid(self) -> tuple[SizeRange, ...]:

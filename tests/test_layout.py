@@ -111,9 +111,12 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "shapetrace.rules": (_PURE, {"opt_einsum"}),  # opt_einsum only where installed
     "shapetrace.crosscheck": (_PURE | {"shapetrace.rules"}, set()),
     "shapetrace.receptive": (_PURE | {"shapetrace.rules"}, set()),
-    "shapetrace.diagnose": (_PURE, set()),
+    "shapetrace.layouts": (_PURE, set()),
+    "shapetrace.operands": (_PURE, set()),
+    "shapetrace.diagnose": (_PURE | {"shapetrace.layouts", "shapetrace.operands"}, set()),
     "shapetrace.analysis": (
-        _PURE | {"shapetrace.crosscheck", "shapetrace.receptive", "shapetrace.diagnose"},
+        _PURE
+        | {"shapetrace.crosscheck", "shapetrace.receptive", "shapetrace.layouts", "shapetrace.diagnose"},
         set(),
     ),
     "shapetrace.render": (_PURE, {"tabulate", "jinja2", "grandalf"}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import torch
@@ -12,7 +13,12 @@ from torch import nn
 
 from shapetrace import formulas, zoo
 from shapetrace.cli import main
+from shapetrace.messages import msg
+from shapetrace.recorder import record
+from shapetrace.render.solution import render_solution, solution_to_dict
 from shapetrace.solver import _meta_shadow, _Passes, _runs, solve
+from shapetrace.solver.replay import Outcome
+from tests.test_docs import _validator
 
 TRUTH = {  # the issue's ground truth for the zoo in eval mode over 1..256
     "lenet": [(28, 31)],
@@ -191,3 +197,173 @@ def test_subclasses_that_call_torch_functions_are_solved_by_the_formulas():
     assert solution.method == "analytic"
     valid = [(r.first, r.last, r.output_shapes) for r in exhaustive if r.ok]
     assert [(r.first, r.last, r.output_shapes) for r in solution.valid] == valid
+
+
+def test_failures_of_different_kinds_at_one_layer_are_separate_ranges():
+    """A crop then a conv: at 2 the conv gets an empty map, at 3-4 a map smaller than its kernel. Both
+    fail at '1', for different reasons: two ranges, not one."""
+    model = nn.Sequential(nn.ZeroPad2d(-1), nn.Conv2d(1, 1, 3))
+    solution = solve(model, (1, 1, 8, 8), 1, 8)
+    failing = [(r.first, r.last, r.layer, r.reason.code) for r in solution.ranges if not r.ok]
+    assert failing == [
+        (1, 1, "0", "refuse.pad_negative"),
+        (2, 2, "1", "formula.size_min"),
+        (3, 4, "1", "formula.span"),
+    ]
+    for size in range(1, 9):  # PyTorch agrees on which sizes fail
+        try:
+            model(torch.zeros(1, 1, size, size))
+            works = True
+        except RuntimeError:
+            works = False
+        assert works == any(r.first <= size <= r.last for r in solution.valid), size
+
+
+def test_runs_merge_failures_only_at_the_same_layer_for_the_same_reason():
+    outcomes = {
+        1: Outcome(None, "a", msg("formula.size_min", size=0)),
+        2: Outcome(None, "a", msg("formula.size_min", size=0)),
+        3: Outcome(None, "a", msg("formula.kernel_larger", size=3, kernel=5)),
+        4: Outcome(None, "b", msg("formula.kernel_larger", size=4, kernel=5)),
+        5: Outcome(((1, 2),)),
+        6: Outcome(((1, 2),)),
+    }
+    ranges = _runs(range(1, 7), outcomes.__getitem__)
+    assert [(r.first, r.last, r.layer) for r in ranges] == [
+        (1, 2, "a"),
+        (3, 3, "a"),
+        (4, 4, "b"),
+        (5, 6, None),
+    ]
+
+
+class _SlowItem(nn.Module):
+    """Calls .item() (so it cannot run on the meta device), then takes `seconds` a pass; runs on 12×12
+    inputs only, none of the solver's first candidates at 16×16, so there is no trace to replay."""
+
+    def __init__(self, seconds: float = 0.1) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(2 * 10 * 10, 3)
+
+    def forward(self, x):
+        scale = x.abs().amax().item()
+        time.sleep(self.seconds)
+        return self.fc(torch.flatten(self.conv(x) * (1.0 + 0.0 * scale), 1))
+
+
+def _pass_seconds(model: nn.Module, shape: tuple[int, ...]) -> float:
+    """The longest of one recorded forward pass on the CPU and one on the meta device, as the solver
+    runs them, each after a warm-up (PyTorch's first .item() on meta takes seconds, once a process)."""
+    longest = 0.0
+    for runner, device in ((model, "cpu"), (_meta_shadow(model), "meta")):
+        inputs = (torch.zeros(shape, device=device),)
+        for _ in range(2):
+            started = time.perf_counter()
+            record(runner, inputs, {}, device=torch.device(device), functional=True)
+        longest = max(longest, time.perf_counter() - started)
+    return longest
+
+
+def test_a_budget_stops_the_search_and_every_rendering_says_how_far_it_got():
+    model, budget = _SlowItem(), 1.0
+    one_pass = _pass_seconds(model, (1, 1, 256, 256))
+    started = time.perf_counter()
+    solution = solve(model, (1, 1, 16, 16), 1, 256, budget=budget)
+    elapsed = time.perf_counter() - started
+    print(f"budget {budget} s, one pass {one_pass:.3f} s, elapsed {elapsed:.3f} s, to {solution.checked_to}")
+    assert elapsed <= budget + one_pass + 0.5  # without the budget: 256 passes of 0.1 s
+    assert not solution.complete and solution.lo <= solution.checked_to < 256
+    assert solution.method == "exhaustive" and solution.budget == budget
+    # the ranges cover exactly the sizes checked, and say what PyTorch says for each of them
+    assert solution.ranges[0].first == 1 and solution.ranges[-1].last == solution.checked_to
+    model.seconds = 0.0
+    truth = _runs(
+        range(1, solution.checked_to + 1), _Passes(model, (1, 1, 16, 16), "square", torch.float32, "cpu")
+    )
+    assert [(r.first, r.last, r.output_shapes) for r in solution.ranges] == [
+        (r.first, r.last, r.output_shapes) for r in truth
+    ]
+    text, checked = render_solution(solution), solution.checked_to
+    assert (
+        f"Stopped after 1.0 s, the time budget: sizes 1..{checked} checked, {checked + 1}..256 not." in text
+    )
+    assert f"已用完时间预算 1.0 秒, 搜索提前停止: 已检查尺寸 1..{checked}" in render_solution(solution, "zh")
+    document = solution_to_dict(solution)
+    assert (document["complete"], document["checked_to"], document["budget"]) == (False, checked, 1.0)
+    _validator("shapetrace-solve-1.schema.json").validate(document)
+
+
+def test_without_a_budget_the_search_is_complete():
+    solution = solve(zoo.build("lenet", "meta"), (1, 1, 28, 28), 1, 64)
+    assert solution.complete and solution.checked_to == 64 and solution.budget is None
+    assert "Stopped" not in render_solution(solution)
+
+
+_SLOW_PICKY = """
+import time
+from torch import nn
+
+
+class Net(nn.Module):
+    \"\"\"Takes 0.1 s a pass and reads the input's width, so that the formulas cannot replay it.\"\"\"
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3, padding=1)
+
+    def forward(self, x):
+        time.sleep(0.1)
+        if x.shape[-1] % 2:
+            raise ValueError("even widths only")
+        return self.conv(x)
+"""
+
+
+def test_the_command_lines_budget(tmp_path, capsys, monkeypatch):
+    (tmp_path / "slow.py").write_text(_SLOW_PICKY)
+    monkeypatch.chdir(tmp_path)
+    started = time.perf_counter()
+    assert main(["slow.py:Net", "--input", "1,1,8,8", "--solve", "1:400", "--budget", "1"]) == 0
+    elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert elapsed < 1.0 + 0.1 + 1.5  # the budget, one pass, loading the file; not 400 passes of 0.1 s
+    assert "Stopped after 1.0 s, the time budget: sizes 1.." in out and "..400 not." in out
+    assert "\n2        [1, 2, 2, 2]\n" in out  # the sizes checked are answered: 2 works, 1 and 3 do not
+    assert (
+        main(["slow.py:Net", "--input", "1,1,8,8", "--solve", "1:400", "--budget", "1", "--format", "json"])
+        == 0
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert document["complete"] is False and 2 <= document["checked_to"] < 400
+    assert main(["slow.py:Net", "--input", "1,1,8,8", "--budget", "1"]) == 2
+    assert "--budget needs --solve" in capsys.readouterr().err
+    assert main(["slow.py:Net", "--input", "1,1,8,8", "--solve", "--budget", "0"]) == 2
+    assert "--budget must be a positive number of seconds, got 0.0" in capsys.readouterr().err
+    with capsys.disabled():
+        print(f"\n--budget 1: elapsed {elapsed:.3f} s")
+
+
+class _Counted(nn.Module):
+    """LeNet's shape of failure (a Linear sized for one input size), counting its passes per device."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.fc = nn.Linear(2 * 10 * 10, 3)
+        self.calls: dict[str, int] = {}
+
+    def forward(self, x):
+        self.calls[x.device.type] = self.calls.get(x.device.type, 0) + 1
+        return self.fc(torch.flatten(self.conv(x), 1))
+
+
+def test_a_model_that_fails_alike_on_meta_is_searched_on_meta():
+    """No candidate size runs, on meta or on the CPU, and both fail alike: the search that follows runs
+    on the meta copy (about a millisecond a pass), not the model's weights."""
+    model = _Counted()
+    solution = solve(model, (1, 1, 16, 16), 1, 64)
+    assert solution.method == "exhaustive" and [(r.first, r.last) for r in solution.valid] == [(12, 12)]
+    assert model.calls == {"cpu": 4}  # the candidate traces only: 16, 64, 1 and 32
+    assert solution.passes == 64

@@ -17,7 +17,9 @@ from shapetrace.cli.options import Request, build_parser, parse_shape, resolve
 from shapetrace.errors import ShapeError, TraceWarning, UsageError
 from shapetrace.messages import Lang, Message, Seq, msg, render
 
-__all__ = ["build_parser", "main", "entry_point", "parse_shape"]
+__all__ = ["build_parser", "main", "entry_point", "parse_shape", "SOLVE_BUDGET"]
+
+SOLVE_BUDGET = 60.0  # seconds --solve may take unless --budget says otherwise
 
 
 def _list_zoo(lang: Lang) -> str:
@@ -118,6 +120,7 @@ def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[s
         args.solve_dim or "square",
         dtype=getattr(torch, dtype),
         model_name=loaded.name,
+        budget=SOLVE_BUDGET if args.budget is None else args.budget,
     )
     if request.output_format == "json":
         return dumps(solution_to_dict(solution, terms="cli")) + "\n", 0 if solution.valid else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--strict",), {"action": "store_true"}),
     (("--solve",), {"nargs": "?", "const": "1:256", "metavar": "LO:HI"}),
     (("--solve-dim",), {"choices": ("H", "W")}),
+    (("--budget",), {"type": float, "metavar": "SECONDS"}),
     (("--functional",), {"action": "store_true"}),
     (("--train",), {"action": "store_true"}),
     (("--style",), {"choices": ("table", "d2l"), "default": "table"}),
@@ -136,6 +138,10 @@ def resolve(args: argparse.Namespace) -> Request:
             raise UsageError("usage.kwargs_object")
     if args.solve_dim and args.solve is None:
         raise UsageError("usage.solve_dim_needs_solve")
+    if args.budget is not None and args.solve is None:
+        raise UsageError("usage.budget_needs_solve")
+    if args.budget is not None and not 0 < args.budget < math.inf:  # nan too
+        raise UsageError("usage.budget_positive", budget=args.budget)
     if args.depth is not None and args.depth < 1:
         raise UsageError("usage.depth", depth=args.depth)
     if args.output is not None and not args.output.strip():

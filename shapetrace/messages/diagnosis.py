@@ -22,6 +22,12 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "{type} overrides {base}.forward, and its output differs from {base}'s formulas",
         "zh": "{type} 重写了 {base}.forward, 其输出与 {base} 的公式不符",
     },
+    "check.time_major": {
+        "en": "reads its {shape} input as {steps} time steps of a batch of {batch} (batch_first=False); "
+        "batch_first=True reads dim 0 as the batch",
+        "zh": "把输入 {shape} 读作 {steps} 个时间步、批量为 {batch} (batch_first=False); "
+        "batch_first=True 才把第 0 维读作批量",
+    },
     "check.rule_failed": {
         "en": "not checked: the {base} rule failed ({error})",
         "zh": "未验证: {base} 的规则出错 ({error})",
@@ -64,6 +70,13 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "空间尺寸在 {layer} ({type}) 处耗尽: 它收到 {received}, 而{formula}。"
         "途经的尺寸: {chain}。修正: 使用更大的输入。",
     },
+    "hint.window_padding": {
+        "en": "the spatial size ran out at {layer} ({type}): it receives {received} and {formula}. "
+        "Sizes on the way: {chain}. Fix: use a larger input, or padding={padding} on {layer} ({type}) so that "
+        "the window fits.",
+        "zh": "空间尺寸在 {layer} ({type}) 处耗尽: 它收到 {received}, 而{formula}。"
+        "途经的尺寸: {chain}。修正: 使用更大的输入, 或给 {layer} ({type}) 设 padding={padding}, 使窗口放得下。",
+    },
     "word.channel": {"en": "{count} channel", "zh": "{count} 个通道"},
     "word.channels": {"en": "{count} channels", "zh": "{count} 个通道"},
     "hint.channels_input": {
@@ -84,6 +97,41 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "{layer} ({type}) 需要 {expected}, 但收到 {got} 个。修正: 以 in_channels={got} 构建该层, "
         "或让它前面的层输出 {expected}。",
     },
+    "hint.unbatched": {
+        "en": "the input {shape} has no batch dimension: {first} ({first_type}) ran it as one unbatched sample, "
+        "and later layers read the channels as the batch{then}. Fix: add the batch dimension: "
+        "input_size={input_size}.",
+        "zh": "输入 {shape} 没有批量维: {first} ({first_type}) 把它当作一个不带批量维的样本处理, "
+        "其后的层便把通道维当成了批量维{then}。修正: 加上批量维: input_size={input_size}。",
+        "cli": {
+            "en": "the input {shape} has no batch dimension: {first} ({first_type}) ran it as one unbatched "
+            "sample, and later layers read the channels as the batch{then}. Fix: add the batch dimension: "
+            "--input {cli_input}.",
+            "zh": "输入 {shape} 没有批量维: {first} ({first_type}) 把它当作一个不带批量维的样本处理, "
+            "其后的层便把通道维当成了批量维{then}。修正: 加上批量维: --input {cli_input}。",
+        },
+    },
+    "hint.unbatched_then": {
+        "en": ": {layer} ({type}) receives {received}",
+        "zh": ": {layer} ({type}) 收到 {received}",
+    },
+    "hint.features_elsewhere": {
+        "en": "{layer} ({type}) takes its input_size={features} features on the last dim but receives {shape}: "
+        "the {features} features are on dim {dim}. Fix: {move} before {layer} ({type}), which gives {moved}.",
+        "zh": "{layer} ({type}) 在最后一维上接收 input_size={features} 个特征, 却收到 {shape}: "
+        "这 {features} 个特征在第 {dim} 维。修正: 在 {layer} ({type}) 之前做 {move}, 得到 {moved}。",
+    },
+    "hint.channels_source": {
+        "en": "{layer} ({type}) expects {expected} but receives {got}. Fix: build it with in_channels={got}, "
+        "or build {settings}.",
+        "zh": "{layer} ({type}) 需要 {expected}, 但收到 {got} 个。修正: 以 in_channels={got} 构建该层, "
+        "或{settings}。",
+    },
+    "hint.setting": {
+        "en": "{layer} ({type}) with {key}={count}",
+        "zh": "以 {key}={count} 构建 {layer} ({type})",
+    },
+    "hint.settings_and": {"en": " and ", "zh": ", 并"},
     "hint.embedding_input": {
         "en": "{layer} ({type}) looks up rows by integer index but receives {dtype}. Fix: give integer token "
         "ids: dtypes=torch.int64, or input_data as an int64 tensor of shape {input_size}.",
@@ -107,6 +155,29 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "{function} in {where}: {formula}. Its inputs: {sources}.",
         "zh": "{where} 中的 {function}: {formula}。其输入: {sources}。",
     },
+    "hint.function_fix": {
+        "en": "{function} in {where}: {formula}. Its inputs: {sources}. Fix: make dim {dim} equal: {sides}; "
+        "{tail}.",
+        "zh": "{where} 中的 {function}: {formula}。其输入: {sources}。修正: 使第 {dim} 维相等: {sides}; "
+        "{tail}。",
+    },
+    "hint.side_gives": {"en": "{side} gives {size}", "zh": "{side} 为 {size}"},
+    "hint.sides_and": {"en": " and ", "zh": ", "},
+    "hint.side_input_of": {"en": "the input of {where}", "zh": "{where} 的输入"},
+    "hint.side_model_input": {"en": "model input {index}", "zh": "模型输入 {index}"},
+    "hint.side_operand": {"en": "operand {index}", "zh": "操作数 {index}"},
+    "hint.tail_spatial": {
+        "en": "pad or crop one of them, or change the padding or stride of a layer that makes them",
+        "zh": "对其中之一做填充或裁剪, 或修改产生它们的层的 padding 或 stride",
+    },
+    "hint.tail_channels": {
+        "en": "change the out_channels of a layer that makes them",
+        "zh": "修改产生它们的层的 out_channels",
+    },
+    "hint.tail_other": {
+        "en": "change a layer that makes them, or reshape one of them",
+        "zh": "修改产生它们的层, 或改变其中之一的形状",
+    },
     "hint.source_input_of": {"en": "{shape}, the input of {where}", "zh": "{shape}, 即 {where} 的输入"},
     "hint.source_layer": {"en": "{shape} from {layer}", "zh": "{shape} 来自 {layer}"},
     "hint.source_model_input": {"en": "{shape}, model input {index}", "zh": "{shape}, 模型输入 {index}"},
@@ -129,6 +200,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "hint.sizes_none": {
         "en": "No square input from {lo} to {hi} works.",
         "zh": "从 {lo} 到 {hi} 的正方形输入都无法运行。",
+    },
+    "hint.sizes_partial": {
+        "en": "{sizes} (Only sizes {lo}..{checked} were checked: the search stopped after {budget} s.)",
+        "zh": "{sizes} (只检查了尺寸 {lo}..{checked}: 搜索在 {budget} 秒后停止。)",
     },
     "hint.with_sizes": neutral("{hint} {sizes}"),
 }

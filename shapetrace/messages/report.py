@@ -60,6 +60,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "report.mismatch_inside": {"en": "{actual}  (MISMATCH inside)", "zh": "{actual}  (内部有不符)"},
     "report.mismatch_note": {"en": "MISMATCH {name}: {note}", "zh": "不符 {name}: {note}"},
+    "report.layout_note": {"en": "Note on {name} ({type}): {note}", "zh": "注意 {name} ({type}): {note}"},
     "report.reused": {
         "en": "*N: the N-th call of a module used more than once; its parameters count once in the totals.",
         "zh": "*N: 被多次调用的模块的第 N 次调用; 其参数在总数中只计一次。",
@@ -124,6 +125,18 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "solve.found_exhaustive": {
         "en": "Found by: {passes} meta-device passes (the formulas could not replay this model).",
         "zh": "求解方法: {passes} 次 meta 设备前向传播 (公式无法重放此模型)。",
+    },
+    "solve.stopped": {
+        "en": "Stopped after {budget} s, the time budget: sizes {lo}..{checked} checked, {rest}..{hi} not.",
+        "zh": "已用完时间预算 {budget} 秒, 搜索提前停止: 已检查尺寸 {lo}..{checked}, 未检查 {rest}..{hi}。",
+    },
+    "solve.stopped_none": {
+        "en": "Stopped after {budget} s, the time budget, before any size was checked.",
+        "zh": "已用完时间预算 {budget} 秒, 搜索在检查任何尺寸之前停止。",
+    },
+    "solve.found_partial": {
+        "en": "Found by: {passes} forward passes, as many as the time budget allowed.",
+        "zh": "求解方法: {passes} 次前向传播, 时间预算只够这么多。",
     },
     "solve.failure": neutral("{layer}: {hint}"),
     "solve.exception": neutral("{text}"),

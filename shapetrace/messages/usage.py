@@ -108,6 +108,18 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "--solve-dim needs --solve",
         "zh": "--solve-dim 需要与 --solve 一起使用",
     },
+    "usage.budget_needs_solve": {
+        "en": "--budget needs --solve",
+        "zh": "--budget 需要与 --solve 一起使用",
+    },
+    "usage.budget_positive": {
+        "en": "the budget must be a positive number of seconds, got {budget}",
+        "zh": "时间预算必须是正的秒数, 实际为 {budget}",
+        "cli": {
+            "en": "--budget must be a positive number of seconds, got {budget}",
+            "zh": "--budget 必须是正的秒数, 实际为 {budget}",
+        },
+    },
     "usage.depth": {
         "en": "--depth must be at least 1, got {depth}",
         "zh": "--depth 至少为 1, 实际为 {depth}",
@@ -371,6 +383,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "help.solve_dim": {
         "en": "with --solve: vary only the height or only the width",
         "zh": "与 --solve 一起: 只改变高度或只改变宽度",
+    },
+    "help.budget": {
+        "en": "with --solve: stop the search after this many seconds and say how far it got (default 60)",
+        "zh": "与 --solve 一起: 搜索在这么多秒后停止, 并说明检查到哪里 (默认 60)",
     },
     "help.functional": {
         "en": "also list the torch functions called inside forward (cat, +, flatten, F.relu, ...)",

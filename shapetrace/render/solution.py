@@ -32,9 +32,37 @@ def _outcome(size_range: SizeRange, lang: Lang) -> str:
 def _found_by(solution: Solution, lang: Lang) -> str:
     if solution.method == "analytic":
         return say("solve.found_analytic", lang, passes=solution.passes)
+    if not solution.complete:
+        return say("solve.found_partial", lang, passes=solution.passes)
     if not solution.valid:
         return say("solve.found_nothing_ran", lang, passes=solution.passes)
     return say("solve.found_exhaustive", lang, passes=solution.passes)
+
+
+def _checked(solution: Solution) -> int:
+    return solution.checked_to if solution.checked_to is not None else solution.hi
+
+
+def _verdict(solution: Solution, lang: Lang, terms: Terms) -> list[str]:
+    """The sizes that work, or that none of those checked does; where the time budget stopped the
+    search, which sizes were checked."""
+    checked = _checked(solution)
+    lines = []
+    if solution.valid:
+        works = Seq(tuple(_sizes(first, last) for first, last in solution.working))
+        lines.append(say("solve.works", lang, works=works, smallest=solution.valid[0].first))
+    elif checked >= solution.lo and solution.failure is not None:
+        failure = words(solution.failure, lang, terms)
+        lines.append(say("solve.none_at_input", lang, lo=solution.lo, hi=checked, failure=failure))
+    elif checked >= solution.lo:
+        lines.append(say("solve.none", lang, lo=solution.lo, hi=checked))
+    if solution.complete:
+        return lines
+    budget = f"{solution.budget or 0:.1f}"
+    if checked < solution.lo:
+        return [*lines, say("solve.stopped_none", lang, budget=budget)]
+    values = {"lo": solution.lo, "checked": checked, "rest": checked + 1, "hi": solution.hi}
+    return [*lines, say("solve.stopped", lang, budget=budget, **values)]
 
 
 def render_solution(solution: Solution, lang: Lang = "en", terms: Terms = "api") -> str:
@@ -52,14 +80,7 @@ def render_solution(solution: Solution, lang: Lang = "en", terms: Terms = "api")
     )
     headers = (say("solve.sizes", lang), say("solve.output", lang))
     lines = [title, "", tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True), ""]
-    if solution.valid:
-        works = Seq(tuple(_sizes(first, last) for first, last in solution.working))
-        lines.append(say("solve.works", lang, works=works, smallest=solution.valid[0].first))
-    elif solution.failure is not None:
-        failure = words(solution.failure, lang, terms)
-        lines.append(say("solve.none_at_input", lang, lo=solution.lo, hi=solution.hi, failure=failure))
-    else:
-        lines.append(say("solve.none", lang, lo=solution.lo, hi=solution.hi))
+    lines += _verdict(solution, lang, terms)
     if solution.first_formula:
         lines.append(
             say("solve.first_formula", lang, layer=solution.first_layer, formula=solution.first_formula)
@@ -91,6 +112,9 @@ def solution_to_dict(solution: Solution, terms: Terms = "api") -> dict[str, Any]
         ],
         "method": solution.method,
         "passes": solution.passes,
+        "budget": solution.budget,
+        "checked_to": _checked(solution),
+        "complete": solution.complete,
         "first_layer": solution.first_layer,
         "first_formula": solution.first_formula,
         "failure": words(solution.failure, "en", terms) or None,

@@ -167,6 +167,22 @@ def _field_line(trace: TraceRecord, lang: Lang) -> list[str]:
     return [say("report.field_footer", lang, **values)]
 
 
+# findings on layers that ran and check out, worth a line under the table (see shapetrace.layouts)
+LAYOUT_NOTES = ("check.time_major",)
+
+
+def _layout_notes(trace: TraceRecord, lang: Lang) -> list[str]:
+    """A line for each note on how a layer reads its input (a layer called twice alike: one line)."""
+    lines: list[str] = []
+    for layer in trace.layers:
+        if layer.check != "mismatch" and layer.finding is not None and layer.finding.code in LAYOUT_NOTES:
+            line = say(
+                "report.layout_note", lang, name=layer.name, type=layer.type, note=words(layer.finding, lang)
+            )
+            lines += [line] if line not in lines else []
+    return lines
+
+
 def footer_lines(trace: TraceRecord, wrap: bool = True, lang: Lang = "en") -> list[str]:
     """Totals, cross-check counts, the MAC convention and notes; `wrap=False`: one line a statement."""
     lines = _totals_lines(trace, wrap, lang)
@@ -176,6 +192,7 @@ def footer_lines(trace: TraceRecord, wrap: bool = True, lang: Lang = "en") -> li
     for layer in trace.layers:
         if layer.check == "mismatch":
             lines.append(say("report.mismatch_note", lang, name=layer.name, note=words(layer.finding, lang)))
+    lines += _layout_notes(trace, lang)
     if any(layer.reused for layer in trace.layers):
         lines.append(say("report.reused", lang))
     return lines

@@ -18,7 +18,7 @@ from shapetrace.inputs import make_inputs
 from shapetrace.introspect import model_device
 from shapetrace.messages import Message, msg
 from shapetrace.recorder import record
-from shapetrace.records import Shape, TraceRecord
+from shapetrace.records import Shape, TraceRecord, WorkingSizes
 from shapetrace.restore import preserved
 from shapetrace.solution import SizeRange, Solution
 from shapetrace.solver.replay import NotReplayable, Outcome, Replayer
@@ -51,15 +51,36 @@ def _meta_shadow(model: nn.Module) -> nn.Module | None:
         return None
 
 
-def _runs(sizes: range, outcome_of: Callable[[int], Outcome]) -> list[SizeRange]:
+class _Clock:
+    """A search's time budget: `out` once it is spent (never, without a budget)."""
+
+    def __init__(self, budget: float | None) -> None:
+        self.budget = budget
+        self.deadline = None if budget is None else time.perf_counter() + budget
+
+    @property
+    def out(self) -> bool:
+        return self.deadline is not None and time.perf_counter() >= self.deadline
+
+
+def _same_failure(last: SizeRange, outcome: Outcome) -> bool:
+    """Two failures are one range only at the same layer and for the same kind of reason."""
+    code = outcome.reason.code if outcome.reason is not None else None
+    return last.layer == outcome.layer and (last.reason.code if last.reason is not None else None) == code
+
+
+def _runs(sizes: range, outcome_of: Callable[[int], Outcome], clock: _Clock | None = None) -> list[SizeRange]:
+    """Consecutive sizes with the same outcome as ranges; where the clock runs out, the sizes checked."""
     ranges: list[SizeRange] = []
     for size in sizes:
+        if clock is not None and clock.out:
+            break
         outcome = outcome_of(size)
         last = ranges[-1] if ranges else None
         if (
             last is not None
             and last.output_shapes == outcome.output_shapes
-            and (outcome.ok or last.layer == outcome.layer)
+            and (outcome.ok or _same_failure(last, outcome))
         ):
             ranges[-1] = SizeRange(last.first, size, last.output_shapes, last.layer, last.reason)
         else:
@@ -102,64 +123,110 @@ def solve(
     dims: str = "square",
     dtype: torch.dtype = torch.float32,
     model_name: str | None = None,
+    budget: float | None = None,
 ) -> Solution:
-    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs."""
+    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs.
+
+    `budget`: seconds the search may take (None: no limit); when they run out the search stops, and
+    the Solution says how far it got (`complete`, `checked_to`). A pass under way is never cut short."""
     template = tuple(input_size)
     _check_range(template, lo, hi)
+    if budget is not None and not budget > 0:
+        raise UsageError("usage.budget_positive", budget=budget)
     dims = "L" if len(template) == 3 and dims in ("square", "H", "W") else dims
-    started = time.perf_counter()
+    started, clock = time.perf_counter(), _Clock(budget)
     axis = {"square": -1, "H": -2, "W": -1, "L": -1}[dims]
     candidates = list(dict.fromkeys([template[axis], hi, lo, (lo + hi) // 2, 224, 96, 32]))
-    failures: list[Message] = []
-    traced, runner, device = None, model, str(model_device(model))
-    # The meta copy costs nothing to run; a model that cannot run on meta (.item(), CPU tensors made in
-    # forward, lazy parameters) is solved on its own device instead.
-    for runner, device in [(_meta_shadow(model), "meta"), (model, str(model_device(model)))]:  # noqa: B007
-        if runner is not None:
-            traced = _first_trace(runner, template, dims, dtype, candidates, lo, hi, device, failures)
-            if traced is not None:
-                break
+    traced, runner, device, failures = _traced(model, template, (dims, dtype), candidates, (lo, hi), clock)
     # Passes on the model itself must leave it as it was: train-mode BatchNorm would otherwise keep the
     # statistics of every size tried.
     keep = preserved(list(model.named_modules()), torch.device(device), warn=False)
     with keep if runner is model else contextlib.nullcontext():
         passes = _Passes(runner, template, dims, dtype, device)
-        ranges, method = _solve_ranges(traced, passes, range(lo, hi + 1), template, dims)
+        ranges, method = _solve_ranges(traced, passes, range(lo, hi + 1), clock)
     first = _first_formula(traced, dims, len(template) - 2) if traced is not None else None
     failure = failures[0] if failures and not any(size_range.ok for size_range in ranges) else None
+    checked_to = ranges[-1].last if ranges else lo - 1
     return Solution(
         model_name or type(model).__name__, template, dims, lo, hi, tuple(ranges), method, passes.count,
         time.perf_counter() - started, *(first or (None, None)), failure,
+        budget=budget, checked_to=checked_to, complete=checked_to == hi,
     )  # fmt: skip
 
 
+def _traced(
+    model: nn.Module, template: Shape, how: tuple[str, torch.dtype], candidates: list[int],
+    bounds: tuple[int, int], clock: _Clock,
+) -> tuple[TraceRecord | None, nn.Module, str, list[Message]]:  # fmt: skip
+    """A successful trace at one of the candidates, the model and device to run the passes on, and
+    the diagnoses of the candidates that failed, the given input's first.
+
+    The meta copy costs nothing to run; a model that cannot run on meta (.item(), CPU tensors made in
+    forward, lazy parameters) is solved on its own device instead. Where no candidate runs on either,
+    yet the meta copy failed exactly as the model did, the passes run on meta: they cost far less."""
+    attempts: list[tuple[nn.Module, str, list[Message]]] = []
+    traced = None
+    for runner, device in [(_meta_shadow(model), "meta"), (model, str(model_device(model)))]:
+        if runner is None:
+            continue
+        failures: list[Message] = []
+        traced = _first_trace(runner, template, (*how, device), candidates, bounds, failures, clock)
+        attempts.append((runner, device, failures))
+        if traced is not None or clock.out:
+            break
+    if not attempts:
+        return None, model, str(model_device(model)), []
+    runner, device, _ = attempts[-1]
+    if traced is None and len(attempts) == 2 and attempts[0][2] == attempts[1][2]:
+        runner, device, _ = attempts[0]
+    return traced, runner, device, [failure for *_, failures in attempts for failure in failures]
+
+
+def _confirmed(ranges: list[SizeRange], passes: _Passes, clock: _Clock) -> list[SizeRange] | None:
+    """The replayed ranges that real passes confirm at both edges, in order, as far as the clock
+    allows; None where a pass contradicts the replay."""
+    kept: list[SizeRange] = []
+    for size_range in ranges:
+        for size in dict.fromkeys((size_range.first, size_range.last)):
+            if clock.out:
+                return kept
+            if passes(size).output_shapes != size_range.output_shapes:
+                return None
+        kept.append(size_range)
+    return kept
+
+
 def _solve_ranges(
-    traced: TraceRecord | None, passes: _Passes, sizes: range, template: Shape, dims: str
+    traced: TraceRecord | None, passes: _Passes, sizes: range, clock: _Clock
 ) -> tuple[list[SizeRange], str]:
     """The ranges by replaying the traced graph, confirmed at both edges of every range by a real
-    pass; by a real pass at every size where the replay cannot be had or is contradicted."""
+    pass; by a real pass at every size where the replay cannot be had or is contradicted. Either stops
+    where the clock runs out."""
     if traced is not None:
         try:
             replayer = Replayer(traced)
-            ranges = _runs(sizes, lambda size: replayer((_shape_for(template, dims, size),)))
+            template, dims = passes.template, passes.dims
+            replayed = _runs(sizes, lambda size: replayer((_shape_for(template, dims, size),)), clock)
         except NotReplayable:
-            ranges = None
-        if ranges is not None and all(
-            passes(size).output_shapes == size_range.output_shapes
-            for size_range in ranges
-            for size in {size_range.first, size_range.last}
-        ):
-            return ranges, "analytic"
-    return _runs(sizes, passes), "exhaustive"
+            replayed = None
+        confirmed = _confirmed(replayed, passes, clock) if replayed is not None else None
+        if confirmed is not None:
+            return confirmed, "analytic"
+    return _runs(sizes, passes, clock), "exhaustive"
 
 
 def _first_trace(
-    model: nn.Module, template: Shape, dims: str, dtype: torch.dtype,
-    candidates: list[int], lo: int, hi: int, device: str, failures: list[Message],
+    model: nn.Module, template: Shape, how: tuple[str, torch.dtype, str], candidates: list[int],
+    bounds: tuple[int, int], failures: list[Message], clock: _Clock,
 ) -> TraceRecord | None:  # fmt: skip
-    """A successful functional trace at one of the candidate sizes, or None; `failures` gets the
-    diagnosis of each size that failed, the given input's first."""
+    """A successful functional trace at one of the candidate sizes, or None (also where the clock runs
+    out); `failures` gets the diagnosis of each size that failed, the given input's first. `how`:
+    the dims that vary, the dtype and the device."""
+    dims, dtype, device = how
+    lo, hi = bounds
     for size in candidates:
+        if clock.out:
+            return None
         if not (lo <= size <= hi or size == candidates[0]):
             continue
         try:
@@ -204,19 +271,20 @@ def _first_formula(traced: TraceRecord, dims: str, spatial: int) -> tuple[str, s
 
 
 HINT_SIZES = 1024  # the sizes-that-work hint looks this far at most, whatever the input: it stays cheap
+HINT_BUDGET = 5.0  # and stops after this many seconds (a model that runs only on its own device is slow)
 
 
-def working_sizes(
-    model: nn.Module, trace: TraceRecord
-) -> tuple[tuple[tuple[int, int], ...], int, int] | None:
+def working_sizes(model: nn.Module, trace: TraceRecord) -> WorkingSizes | None:
     """Which square inputs (1 to twice the given size, at least 256, at most HINT_SIZES) the model runs
-    on, as spans, for a failed trace of a 4-d float32 input; None where that question does not apply or
-    cannot be answered."""
+    on, as spans, for a failed trace of a 4-d float32 input, as far as HINT_BUDGET allows; None where
+    that question does not apply or cannot be answered."""
     shape = trace.input_shapes[0] if len(trace.input_shapes) == 1 else ()
     if len(shape) != 4 or shape[-1] != shape[-2] or any(t.dtype != "float32" for t in trace.inputs.tensors()):
         return None
     try:
-        solution = solve(model, shape, 1, max(256, min(2 * shape[-1], HINT_SIZES)))
+        solution = solve(model, shape, 1, max(256, min(2 * shape[-1], HINT_SIZES)), budget=HINT_BUDGET)
     except Exception:  # the suggestion is a courtesy: never let it hide the diagnosis
         return None
-    return solution.working, solution.lo, solution.hi
+    if solution.checked_to < solution.lo:
+        return None  # the budget ran out before any size was checked: nothing to say
+    return WorkingSizes(solution.working, solution.lo, solution.hi, solution.checked_to, solution.budget)
