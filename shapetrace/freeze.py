@@ -11,7 +11,7 @@ from shapetrace._torch import nn, torch
 from shapetrace.calls import CallLog, RecordedCall
 from shapetrace.messages import Message, Seq, msg
 from shapetrace.records import ErrorInfo, LayerRecord, Source, Totals, TraceRecord, ValueInfo, bind, evolve
-from shapetrace.values import describe
+from shapetrace.values import describe, exception_text
 
 __all__ = ["freeze"]
 
@@ -223,8 +223,8 @@ def _totals(
     named_modules: list[tuple[str, nn.Module]], layers: tuple[LayerRecord, ...], macs: int, root_bytes: int
 ) -> Totals:
     parameters = introspect.unique_parameters(module for _, module in named_modules)
-    params = sum(parameter.numel() for parameter in parameters)
-    trainable = sum(parameter.numel() for parameter in parameters if parameter.requires_grad)
+    params = sum(introspect.numel(parameter) for parameter in parameters)
+    trainable = sum(introspect.numel(parameter) for parameter in parameters if parameter.requires_grad)
     leaf_bytes = sum(
         layer.outputs.nbytes
         for layer in layers
@@ -235,7 +235,7 @@ def _totals(
         trainable_params=trainable,
         non_trainable_params=params - trainable,
         macs=macs,
-        param_bytes=sum(parameter.numel() * parameter.element_size() for parameter in parameters),
+        param_bytes=sum(introspect.numel(parameter) * parameter.dtype.itemsize for parameter in parameters),
         activation_bytes=root_bytes + leaf_bytes,
     )
 
@@ -269,7 +269,7 @@ def _error_info(
     model: nn.Module, layers: tuple[LayerRecord, ...], failing: int | None, failure: BaseException
 ) -> ErrorInfo:
     """Where the forward pass failed: the innermost module that did not return, or the root."""
-    lines = [line.strip() for line in str(failure).splitlines() if line.strip()]
+    lines = [line.strip() for line in exception_text(failure).splitlines() if line.strip()]
     message = " ".join(lines) or type(failure).__name__  # one line, whatever the exception said
     if isinstance(failure, SystemExit):
         message = f"sys.exit({failure.code!r})"

@@ -20,6 +20,7 @@ __all__ = [
     "forward_parameters",
     "smallest_embedding",
     "count_params",
+    "numel",
     "subtree_param_counts",
     "unique_parameters",
     "model_device",
@@ -99,12 +100,17 @@ def unique_parameters(modules: Iterable[nn.Module]) -> list[nn.Parameter]:
     return list(unique.values())
 
 
+def numel(parameter: torch.Tensor) -> int:
+    """How many numbers a parameter holds: 0 for one a lazy module has not initialised yet."""
+    return 0 if nn.parameter.is_lazy(parameter) else parameter.numel()
+
+
 def count_params(module: nn.Module) -> tuple[int, int]:
     """(all, trainable) parameters of a module and its children, each tensor counted once."""
     parameters = unique_parameters(module.modules())
     return (
-        sum(parameter.numel() for parameter in parameters),
-        sum(parameter.numel() for parameter in parameters if parameter.requires_grad),
+        sum(numel(parameter) for parameter in parameters),
+        sum(numel(parameter) for parameter in parameters if parameter.requires_grad),
     )
 
 
@@ -129,8 +135,8 @@ def subtree_param_counts(model: nn.Module) -> dict[int, tuple[int, int]]:
         has_shared = False
         for parameter in module._parameters.values():
             if parameter is not None:
-                all_params += parameter.numel()
-                trainable += parameter.numel() if parameter.requires_grad else 0
+                all_params += numel(parameter)
+                trainable += numel(parameter) if parameter.requires_grad else 0
                 has_shared = has_shared or reach[id(parameter)] > 1
         for child in module._modules.values():
             if child is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,11 @@ from shapetrace.records import TraceRecord
 from shapetrace.restore import gc_paused, preserved
 from shapetrace.values import describe_arguments
 
-__all__ = ["Recording", "record"]
+__all__ = ["Recording", "record", "LOCK"]
+
+# One recording at a time in the process: hooks on a shared model and the RNG state are process-wide.
+# Reentrant, so that a trace may record again inside (the solver).
+LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,10 @@ def _run(
         stack.enter_context(torch.no_grad())
         try:
             return model(*args, **kwargs), None
-        except (Exception, SystemExit) as exc:  # the model's own failure, reported as a diagnosis
+        except BaseException as exc:  # the model's own failure, SystemExit and GeneratorExit too: a diagnosis
+            log.abandon(exc)
+            if isinstance(exc, KeyboardInterrupt):  # the user's, not the model's
+                raise
             return None, exc
 
 
@@ -82,7 +90,20 @@ def record(
     """Run one forward pass with hooks on every module and return what it recorded, frozen.
 
     Functions are recorded whenever a container runs code of its own, so that the graph (dataflow,
-    receptive fields, the solver) follows F.relu, + and torch.cat; `functional` records them always."""
+    receptive fields, the solver) follows F.relu, + and torch.cat; `functional` records them always.
+    One recording runs at a time in the process (LOCK)."""
+    with LOCK:
+        return _record(model, args, kwargs, device, model_name, functional)
+
+
+def _record(
+    model: nn.Module,
+    args: tuple,
+    kwargs: dict[str, Any],
+    device: torch.device,
+    model_name: str | None,
+    functional: bool,
+) -> Recording:
     if any(isinstance(module, LazyModuleMixin) for module in model.modules()):
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
         warn = False

@@ -4,6 +4,7 @@ model. Ground truth is PyTorch: real forward passes, FlopCounterMode, state_dict
 
 from __future__ import annotations
 
+import threading
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import shapetrace
+from shapetrace import zoo
+from shapetrace.cli import main
 
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "shapetrace-1.schema.json"
 HOOK_DICTS = (
@@ -54,6 +57,41 @@ def assert_same_state(before: dict, after: dict) -> None:
         assert after[key] == before[key], key
 
 
+# --- threads ---------------------------------------------------------------------------------------
+
+
+def test_two_threads_tracing_one_model_each_record_what_one_thread_records():
+    model = zoo.build("resnet18")
+    single = shapetrace.trace(model, (1, 1, 96, 96))
+    assert (len(single.layers), single.totals.macs) == (55, 318_657_536)
+    rng = torch.get_rng_state()
+    before = state(model)
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+    errors: list[BaseException] = []
+
+    def work(slot: int) -> None:
+        try:
+            barrier.wait()
+            results[slot] = shapetrace.trace(model, (1, 1, 96, 96))
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    for result in results:
+        assert [(layer.name, layer.output_shapes) for layer in result.layers] == [
+            (layer.name, layer.output_shapes) for layer in single.layers
+        ]
+        assert result.totals == single.totals
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert_same_state(before, state(model))
+
+
 # --- inference tensors -----------------------------------------------------------------------------
 
 
@@ -83,6 +121,221 @@ def test_a_model_built_under_inference_mode_traces_and_is_restored():
     assert_same_state(before, state(model))
     model(x)  # PyTorch itself does change the statistics
     assert not torch.equal(model.bn.running_mean, before["values"]["bn.running_mean"])
+
+
+# --- lazy layers in a failing model ----------------------------------------------------------------
+
+LAZY_MODEL = """
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.LazyLinear(5)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).flatten(1))
+"""
+
+
+def test_uninitialised_parameters_count_zero_in_a_failed_trace():
+    namespace: dict = {}
+    exec(LAZY_MODEL, namespace)
+    model = namespace["Net"]()
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(model, (1, 1, 8, 8))
+    assert info.value.layer == "conv"
+    assert info.value.trace.totals.params == model.conv.weight.numel() + model.conv.bias.numel()
+    assert model.fc.has_uninitialized_params()  # still lazy
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        pytest.param([], "Forward pass failed in 'conv' (Conv2d)", id="table"),
+        pytest.param(["--solve", "1:32"], "No size in 1..32 works", id="solve"),
+        pytest.param(["--format", "json"], "forward pass failed in conv", id="json"),
+        pytest.param(["--device", "meta"], "Forward pass failed in 'conv' (Conv2d)", id="meta"),
+    ],
+)
+def test_a_lazy_layer_in_a_failing_model_is_diagnosed_on_every_path(tmp_path, capsys, extra, expected):
+    path = tmp_path / "lazy_model.py"
+    path.write_text(LAZY_MODEL)
+    code = main([f"{path}:Net", "--input", "1,1,8,8", *extra])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in captured.err + captured.out
+    assert expected in captured.out + captured.err
+    assert len(captured.err.strip().splitlines()) <= 1
+
+
+# --- exceptions that are not Exceptions, and objects that cannot say what they are ------------------
+
+
+class Halt(BaseException):
+    pass
+
+
+class Mute(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("cannot say")
+
+
+class Raises(nn.Module):
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.inner = nn.Sequential(nn.Linear(4, 4))
+        self.error = error
+
+    def forward(self, x):
+        x = self.fc(x)
+        if isinstance(self.error, Mute):
+            return self.inner(x)
+        raise self.error
+
+
+def _mute_inner(model: Raises) -> Raises:
+    def hook(module, args, output):
+        raise Mute()
+
+    model.inner[0].register_forward_hook(hook)
+    return model
+
+
+@pytest.mark.parametrize(
+    "error, layer, message",
+    [
+        pytest.param(Halt("stopped"), "Raises.forward", "stopped", id="base-exception"),
+        pytest.param(GeneratorExit(), "Raises.forward", "GeneratorExit", id="generator-exit"),
+        pytest.param(Mute(), "inner.0", "Mute", id="str-raises"),
+    ],
+)
+def test_odd_exceptions_are_diagnosed(error, layer, message):
+    model = Raises(error)
+    if isinstance(error, Mute):
+        model = _mute_inner(model)
+    before = state(model)
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(model, (2, 4), functional=True)
+    assert info.value.layer == layer
+    assert info.value.trace.error.message == message
+    assert torch._C._is_torch_function_enabled()  # no torch-function switch left off
+    assert_same_state(before, state(model))
+
+
+def test_a_base_exception_in_a_layer_names_that_layer():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2))
+
+    def hook(module, args, output):
+        raise Halt("in a hook")
+
+    model[1].register_forward_hook(hook)
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(model, (1, 4), functional=True)
+    assert info.value.layer == "1"
+    assert [layer.failed for layer in info.value.trace.layers] == [False, True]
+    assert torch._C._is_torch_function_enabled()
+
+
+MODEL_FILE = """
+import torch.nn as nn
+
+
+class Halt(BaseException):
+    pass
+
+
+class Mute(Exception):
+    def __str__(self):
+        raise RuntimeError("cannot say")
+
+
+class Raises(nn.Module):
+    def __init__(self, error):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.error = error
+
+    def forward(self, x):
+        self.fc(x)
+        raise self.error
+
+
+def halt():
+    return Raises(Halt("stopped"))
+
+
+def generator_exit():
+    return Raises(GeneratorExit())
+
+
+def mute():
+    return Raises(Mute())
+
+
+def interrupt():
+    return Raises(KeyboardInterrupt())
+"""
+
+
+@pytest.mark.parametrize(
+    "name, code, expected",
+    [
+        pytest.param("halt", 1, "stopped", id="base-exception"),
+        pytest.param("generator_exit", 1, "GeneratorExit", id="generator-exit"),
+        pytest.param("mute", 1, "Mute", id="str-raises"),
+        pytest.param("interrupt", 130, "interrupted", id="keyboard-interrupt"),
+    ],
+)
+def test_odd_exceptions_on_the_command_line(tmp_path, capsys, name, code, expected):
+    path = tmp_path / "odd_model.py"
+    path.write_text(MODEL_FILE)
+    for extra in ([], ["--format", "json"]):
+        status = main([f"{path}:{name}", "--input", "1,4", *extra])
+        captured = capsys.readouterr()
+        assert status == code
+        assert "Traceback" not in captured.err + captured.out
+        assert expected in captured.out + captured.err
+
+
+def test_keyboard_interrupt_propagates_and_the_model_is_restored():
+    model = Raises(KeyboardInterrupt()).train()
+    before = state(model)
+    with pytest.raises(KeyboardInterrupt):
+        shapetrace.trace(model, (2, 4))
+    assert_same_state(before, state(model))
+    assert torch._C._is_torch_function_enabled()
+
+
+class Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+class Odd(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.kernel_size = Unprintable()
+        self.fc = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def test_a_setting_whose_repr_raises_is_shown_by_its_type():
+    with pytest.raises(RuntimeError):
+        repr(Odd().kernel_size)
+    result = shapetrace.trace(Odd(), (1, 3))
+    assert result.output_shapes == ((1, 2),)
+    assert result.totals.macs == 6
+    conv = nn.Conv2d(1, 2, 3)
+    conv.kernel_size = Unprintable()  # F.conv2d reads the weight, not kernel_size: PyTorch runs it
+    result = shapetrace.trace(nn.Sequential(conv), (1, 1, 5, 5))
+    assert result.layers[0].attribute("kernel_size") == "<Unprintable>"
+    assert result.output_shapes == (tuple(conv(torch.randn(1, 1, 5, 5)).shape),)
 
 
 # --- forwards that change the model ----------------------------------------------------------------

@@ -17,12 +17,12 @@ from shapetrace.formulas import per_dim
 from shapetrace.inputs import make_inputs
 from shapetrace.introspect import model_device
 from shapetrace.messages import Message, msg
-from shapetrace.recorder import record
+from shapetrace.recorder import LOCK, record
 from shapetrace.records import Shape, TraceRecord
 from shapetrace.restore import preserved
 from shapetrace.solution import SizeRange, Solution
 from shapetrace.solver.replay import NotReplayable, Outcome, Replayer
-from shapetrace.values import flat_tensors
+from shapetrace.values import exception_text, flat_tensors
 
 __all__ = ["SizeRange", "Solution", "solve", "working_sizes"]
 
@@ -81,8 +81,11 @@ class _Passes:
             (inputs,) = make_inputs([shape], [self.dtype], self.device)
             with torch.no_grad():
                 output = self.model(inputs)
-        except (Exception, SystemExit) as error:  # the pass fails at this size
-            text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # the pass fails at this size (SystemExit, GeneratorExit too)
+            text = exception_text(error).strip()
+            text = text.splitlines()[0] if text else type(error).__name__
             return Outcome(None, "?", msg("solve.exception", text=text))
         return Outcome(tuple(tuple(tensor.shape) for tensor in flat_tensors(output)))
 
@@ -103,7 +106,21 @@ def solve(
     dtype: torch.dtype = torch.float32,
     model_name: str | None = None,
 ) -> Solution:
-    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs."""
+    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs. One
+    solve (or trace) runs at a time in the process."""
+    with LOCK:
+        return _solve(model, input_size, lo, hi, dims, dtype, model_name)
+
+
+def _solve(
+    model: nn.Module,
+    input_size: Shape,
+    lo: int,
+    hi: int,
+    dims: str,
+    dtype: torch.dtype,
+    model_name: str | None,
+) -> Solution:
     template = tuple(input_size)
     _check_range(template, lo, hi)
     dims = "L" if len(template) == 3 and dims in ("square", "H", "W") else dims
