@@ -4,6 +4,10 @@ model. Ground truth is PyTorch: real forward passes, FlopCounterMode, state_dict
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 import threading
 import warnings
 from pathlib import Path
@@ -55,6 +59,212 @@ def assert_same_state(before: dict, after: dict) -> None:
         assert torch.equal(after["values"][key], value), key
     for key in ("objects", "requires_grad", "hooks", "training"):
         assert after[key] == before[key], key
+
+
+# --- TorchScript -----------------------------------------------------------------------------------
+
+
+class SmallNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.fc = nn.Linear(8 * 6 * 6, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(torch.relu(self.conv(x)), 1))
+
+
+def _scripted(kind: str) -> nn.Module:
+    model = SmallNet().eval()
+    if kind == "script":
+        return torch.jit.script(model)
+    return torch.jit.trace(model, torch.randn(1, 1, 8, 8))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("kind", ["script", "trace"])
+def test_a_torchscript_model_gives_its_outputs_parameters_and_operator_macs(kind):
+    model = _scripted(kind)
+    x = torch.randn(2, 1, 8, 8)
+    eager_macs = operator_macs(SmallNet(), x)
+    assert eager_macs == 2 * (8 * 36 * 9 + 288 * 10)  # FlopCounterMode counts the eager model right
+    assert operator_macs(model, x) == eager_macs  # and sees the ops inside TorchScript too
+    before = state(model)
+    result = shapetrace.trace(model, (2, 1, 8, 8))
+    assert result.output_shapes == (tuple(model(x).shape),)
+    assert result.totals.params == sum(p.numel() for p in model.parameters()) == 80 + 2890
+    assert result.totals.macs == eager_macs
+    assert result.model == "SmallNet" and result.layers == ()
+    (note,) = result.to_dict()["notes"]
+    assert "TorchScript" in note and "FlopCounterMode" in note
+    assert "Note: SmallNet is a TorchScript module" in result.to_table()
+    assert "TorchScript" in result.to_table(lang="zh").split("注: ")[1]
+    assert_same_state(before, state(model))
+
+
+class Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class WithScriptedBody(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(1, 8, 3)
+        self.body = torch.jit.script(Block())
+        self.head = nn.Linear(8 * 6 * 6, 10)
+
+    def forward(self, x):
+        return self.head(self.body(self.stem(x)).flatten(1))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_an_eager_model_with_scripted_children_traces_its_eager_parts():
+    model = WithScriptedBody().train()  # the scripted BatchNorm updates its statistics
+    x = torch.randn(2, 1, 8, 8)
+    before = state(model)
+    result = shapetrace.trace(model, (2, 1, 8, 8))
+    assert [layer.name for layer in result.layers] == ["stem", "head"]
+    assert [layer.output_shapes for layer in result.layers] == [((2, 8, 6, 6),), ((2, 10),)]
+    assert [layer.macs for layer in result.layers] == [2 * 8 * 36 * 9, 2 * 288 * 10]
+    assert result.totals.params == sum(p.numel() for p in model.parameters())
+    assert_same_state(before, state(model))
+    assert result.totals.macs == operator_macs(model.eval(), x)  # the whole pass, scripted body included
+    assert result.totals.macs > sum(layer.macs for layer in result.layers)
+    (note,) = result.notes
+    assert note.code == "note.scripted_children" and "body" in str(note)
+    jsonschema = pytest.importorskip("jsonschema")
+    document = json.loads(result.to_json())
+    jsonschema.validate(document, json.loads(SCHEMA.read_text()))
+    assert document["notes"] == [str(note)]
+
+
+# --- torch.compile ---------------------------------------------------------------------------------
+
+
+def _recording_backend(graphs: list):
+    def backend(graph_module, example_inputs):
+        graphs.append(graph_module)
+        return graph_module.forward
+
+    return backend
+
+
+def test_tracing_an_eager_model_does_not_import_the_compiler():
+    probe = textwrap.dedent(
+        """
+        import sys
+        import torch
+        import shapetrace
+        shapetrace.trace(torch.nn.Sequential(torch.nn.Linear(3, 2)), (1, 3))
+        sys.exit(1 if "torch._dynamo" in sys.modules else 0)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_compiled_model_is_traced_through_its_original_module():
+    graphs: list = []
+    original = SmallNet()
+    compiled = torch.compile(original, backend=_recording_backend(graphs))
+    before = state(original)
+    result = shapetrace.trace(compiled, (1, 1, 8, 8))
+    expected = shapetrace.trace(original, (1, 1, 8, 8))
+    assert graphs == []  # nothing was compiled: the original module ran
+    assert [(layer.name, layer.output_shapes, layer.macs) for layer in result.layers] == [
+        (layer.name, layer.output_shapes, layer.macs) for layer in expected.layers
+    ]
+    assert result.totals == expected.totals
+    assert result.totals.macs == operator_macs(original, torch.randn(1, 1, 8, 8))
+    assert result.model == "SmallNet"
+    assert [note.code for note in result.notes] == ["note.compiled_model"]
+    assert_same_state(before, state(original))
+
+
+def test_a_compiled_submodule_runs_uncompiled_and_the_compiler_is_left_as_it_was():
+    graphs: list = []
+    first, second = nn.Linear(16, 8), nn.Linear(8, 4)
+    model = nn.Sequential(first, torch.compile(second, backend=_recording_backend(graphs)))
+    result = shapetrace.trace(model, (1, 16))
+    assert graphs == []
+    assert [layer.name for layer in result.layers] == ["0", "1", "1._orig_mod"]
+    assert result.totals.macs == operator_macs(nn.Sequential(first, second), torch.randn(1, 16))
+    assert [note.code for note in result.notes] == ["note.compiled_children"]
+    model(torch.randn(1, 16))
+    assert len(graphs) == 1  # outside the trace, torch.compile compiles again
+
+
+# --- quantized layers ------------------------------------------------------------------------------
+
+
+class Dense(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_a_dynamic_quantized_linear_takes_the_rule_of_linear():
+    quantized = torch.ao.quantization.quantize_dynamic(Dense(), {nn.Linear}, dtype=torch.qint8)
+    x = torch.randn(3, 16)
+    result = shapetrace.trace(quantized, input_data=x)
+    (layer,) = result.layers
+    assert layer.base_type == "Linear" and layer.check == "ok" and layer.is_leaf
+    assert layer.output_shapes == (tuple(quantized(x).shape),)
+    assert result.totals.macs == operator_macs(Dense(), x) == 3 * 16 * 10
+    assert result.totals.params == sum(p.numel() for p in quantized.parameters()) == 0
+    assert [note.code for note in result.notes] == ["note.packed_weights"]
+
+
+class ConvNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.quant = torch.ao.quantization.QuantStub()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.relu = nn.ReLU()
+        self.fc = nn.Linear(4 * 6 * 6, 5)
+        self.dequant = torch.ao.quantization.DeQuantStub()
+
+    def forward(self, x):
+        x = self.relu(self.conv(self.quant(x)))
+        return self.dequant(self.fc(x.reshape(x.shape[0], -1)))
+
+
+def _quantized(kind: str) -> nn.Module:
+    tq = torch.ao.quantization
+    if kind == "qat":
+        model = ConvNet().train()
+        model.qconfig = tq.get_default_qat_qconfig("fbgemm")
+        return tq.prepare_qat(tq.fuse_modules_qat(model, [["conv", "relu"]]))
+    model = ConvNet().eval()
+    model.qconfig = tq.get_default_qconfig("fbgemm")
+    prepared = tq.prepare(tq.fuse_modules(model, [["conv", "relu"]]))
+    prepared(torch.randn(2, 3, 8, 8))
+    return tq.convert(prepared)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("kind", ["static", "qat"])
+def test_quantized_qat_and_fused_layers_take_the_rule_of_their_float_counterpart(kind):
+    model = _quantized(kind)
+    x = torch.randn(2, 3, 8, 8)
+    before = state(model)
+    result = shapetrace.trace(model, input_data=x)
+    rows = {layer.name: layer for layer in result.layers}
+    assert (rows["conv"].base_type, rows["conv"].check) == ("Conv2d", "ok")
+    assert (rows["fc"].base_type, rows["fc"].check) == ("Linear", "ok")
+    assert result.output_shapes == ((2, 5),)
+    assert result.totals.macs == operator_macs(ConvNet(), x) == 2 * (4 * 36 * 27 + 144 * 5)
+    assert_same_state(before, state(model))  # the QAT observers' statistics too
 
 
 # --- threads ---------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from shapetrace.analysis import analyse
 from shapetrace.errors import UsageError
 from shapetrace.formulas import per_dim
 from shapetrace.inputs import make_inputs
-from shapetrace.introspect import model_device
+from shapetrace.introspect import compiled_original, model_device
 from shapetrace.messages import Message, msg
 from shapetrace.recorder import LOCK, record
 from shapetrace.records import Shape, TraceRecord
@@ -106,10 +106,11 @@ def solve(
     dtype: torch.dtype = torch.float32,
     model_name: str | None = None,
 ) -> Solution:
-    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs. One
-    solve (or trace) runs at a time in the process."""
+    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs; a
+    module wrapped by torch.compile is solved through its original module. One solve (or trace) runs at
+    a time in the process."""
     with LOCK:
-        return _solve(model, input_size, lo, hi, dims, dtype, model_name)
+        return _solve(compiled_original(model) or model, input_size, lo, hi, dims, dtype, model_name)
 
 
 def _solve(
