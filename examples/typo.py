@@ -1,6 +1,6 @@
 """A classifier with a typo in forward: the failure is a bug, not a size, and shapetrace says so.
 
-    shapetrace examples/typo.py:Classifier --input 1,3,32,32
+shapetrace examples/typo.py:Classifier --input 1,3,32,32
 """
 
 from torch import nn

@@ -113,6 +113,15 @@ class CallLog:
         if id(module) in self.leaves:
             self.dataflow.produce(index, output)
 
+    def abandon(self, failure: BaseException) -> None:
+        """Close the calls a failure left open: torch runs always_call hooks only for an Exception, so a
+        SystemExit, GeneratorExit or other BaseException leaves the calls it passed through open."""
+        while self._quiet:
+            self._quiet.pop().__exit__(None, None, None)
+        while self.stack:
+            self.raised.append((self.stack.pop(), failure))
+            self._active.pop()
+
     def inside_torch_layer(self) -> bool:
         return bool(self.stack) and id(self.calls[self.stack[-1]].target) in self.torch_layers
 

@@ -11,7 +11,7 @@ from shapetrace._torch import nn, torch
 from shapetrace.calls import CallLog, RecordedCall
 from shapetrace.messages import Message, Seq, msg
 from shapetrace.records import ErrorInfo, LayerRecord, Source, Totals, TraceRecord, ValueInfo, bind, evolve
-from shapetrace.values import describe
+from shapetrace.values import describe, exception_text
 
 __all__ = ["freeze"]
 
@@ -26,8 +26,12 @@ def freeze(
     failure: BaseException | None,
     device: torch.device,
     model_name: str | None,
+    *,
+    operator_macs: int | None = None,
+    notes: tuple[Message, ...] = (),
 ) -> TraceRecord:
-    """The TraceRecord of the calls in `log`; the root module's own calls are not rows."""
+    """The TraceRecord of the calls in `log`; the root module's own calls are not rows. `operator_macs`,
+    counted per operator over the whole pass, replaces the total of the rules' MACs."""
     named_modules = list(model.named_modules())
     calls = log.calls
     attributes = _attributes(calls)
@@ -41,8 +45,10 @@ def freeze(
     root_macs = sum(
         macs[index] for index, call in enumerate(calls) if call.target is model and call.parent is None
     )
+    if operator_macs is not None:
+        root_macs = operator_macs
     return TraceRecord(
-        model=model_name or type(model).__name__,
+        model=model_name or introspect.type_name(model),
         inputs=inputs,
         outputs=describe(output) if failure is None else None,
         device=device.type,
@@ -53,6 +59,7 @@ def freeze(
         output_sources=tuple(_source(edge, positions) for edge in output_edges),
         shape_reads=log.shape_reads,
         definition=_definition(model),
+        notes=notes,
     )
 
 
@@ -167,7 +174,7 @@ def _module_record(
         name=name,
         type=type(module).__name__,
         depth=name.count(".") + 1,
-        is_leaf=all(child is None for child in module._modules.values()),
+        is_leaf=introspect.is_leaf(module),
         inputs=call.inputs,
         outputs=call.outputs,
         params=params[0],
@@ -214,7 +221,7 @@ def _source(edge: tuple[int, int] | None, positions: dict[int, int]) -> Source |
 
 def _root_output_bytes(model: nn.Module, calls: list[RecordedCall]) -> int:
     """Bytes of the root's outputs when the root is itself a leaf (it is not listed as a layer)."""
-    if any(child is not None for child in model._modules.values()):
+    if not introspect.is_leaf(model):
         return 0
     return sum(call.outputs.nbytes for call in calls if call.target is model and call.outputs is not None)
 
@@ -223,8 +230,8 @@ def _totals(
     named_modules: list[tuple[str, nn.Module]], layers: tuple[LayerRecord, ...], macs: int, root_bytes: int
 ) -> Totals:
     parameters = introspect.unique_parameters(module for _, module in named_modules)
-    params = sum(parameter.numel() for parameter in parameters)
-    trainable = sum(parameter.numel() for parameter in parameters if parameter.requires_grad)
+    params = sum(introspect.numel(parameter) for parameter in parameters)
+    trainable = sum(introspect.numel(parameter) for parameter in parameters if parameter.requires_grad)
     leaf_bytes = sum(
         layer.outputs.nbytes
         for layer in layers
@@ -235,7 +242,7 @@ def _totals(
         trainable_params=trainable,
         non_trainable_params=params - trainable,
         macs=macs,
-        param_bytes=sum(parameter.numel() * parameter.element_size() for parameter in parameters),
+        param_bytes=sum(introspect.numel(parameter) * parameter.dtype.itemsize for parameter in parameters),
         activation_bytes=root_bytes + leaf_bytes,
     )
 
@@ -269,7 +276,7 @@ def _error_info(
     model: nn.Module, layers: tuple[LayerRecord, ...], failing: int | None, failure: BaseException
 ) -> ErrorInfo:
     """Where the forward pass failed: the innermost module that did not return, or the root."""
-    lines = [line.strip() for line in str(failure).splitlines() if line.strip()]
+    lines = [line.strip() for line in exception_text(failure).splitlines() if line.strip()]
     message = " ".join(lines) or type(failure).__name__  # one line, whatever the exception said
     if isinstance(failure, SystemExit):
         message = f"sys.exit({failure.code!r})"
@@ -282,7 +289,7 @@ def _error_info(
         layer = layers[failing]
         return ErrorInfo(layer=layer.name, layer_type=layer.type, hint=received_hint(layer), **common)
     done = [layer for layer in layers if layer.outputs is not None]
-    model_name = type(model).__name__
+    model_name = introspect.type_name(model)
     hint = (
         msg("hint.in_forward_after", model=model_name, layer=done[-1].name)
         if done

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,15 +15,22 @@ from shapetrace._torch import nn, torch
 __all__ = [
     "rule_key",
     "is_torch_layer",
+    "is_leaf",
+    "packs_weights",
     "attributes_of",
     "function_attributes",
     "torch_state",
     "forward_parameters",
     "smallest_embedding",
     "count_params",
+    "numel",
     "subtree_param_counts",
     "unique_parameters",
     "model_device",
+    "is_scripted",
+    "type_name",
+    "compiled_original",
+    "compiler_loaded",
 ]
 
 
@@ -32,8 +40,12 @@ def rule_key(module_type: type) -> tuple[str, bool]:
     whether `module_type` overrides that class's forward).
 
     Classes built by torch.nn.utils (the Parametrized* wrappers of weight_norm and friends) are skipped,
-    so a parametrized Conv2d is still checked as a Conv2d; "" for user-defined containers."""
+    so a parametrized Conv2d is still checked as a Conv2d; the quantized, QAT and fused layers of
+    torch.ao.nn take the entry of their float counterpart (a dynamic-quantized Linear is a "Linear", a
+    quantized ConvReLU2d a "Conv2d"), forward and all; "" for user-defined containers."""
     for cls in module_type.__mro__:
+        if cls.__module__.startswith("torch.ao.nn.") and cls.__name__ in rules.RULES:
+            return cls.__name__, False
         if cls.__module__.startswith("torch.nn.modules.") and cls is not nn.Module:
             return cls.__name__, module_type.forward is not cls.forward
     return "", False
@@ -45,6 +57,25 @@ def is_torch_layer(module_type: type) -> bool:
     like any module the user writes."""
     key, custom = rule_key(module_type)
     return bool(key) and not custom
+
+
+def _holds_weights_only(module: nn.Module) -> bool:
+    """A quantized layer's packed weights (LinearPackedParams, ...): a submodule that is never called."""
+    cls = type(module)
+    return cls.__module__.startswith("torch.ao.nn.") and cls.__name__.endswith("PackedParams")
+
+
+def is_leaf(module: nn.Module) -> bool:
+    """A module without children (the packed weights of a quantized layer are not children that run)."""
+    return all(child is None or _holds_weights_only(child) for child in module._modules.values())
+
+
+def packs_weights(module: nn.Module) -> bool:
+    """A quantized layer of torch.ao.nn: its weights are packed (read through `weight()`), not
+    parameters, so parameters() and the parameter counts leave them out."""
+    cls = type(module)
+    quantized = any(base.__module__.startswith("torch.ao.nn.quantized.") for base in cls.__mro__)
+    return quantized and callable(getattr(cls, "weight", None))
 
 
 def attributes_of(module: nn.Module) -> tuple[tuple[str, Any], ...]:
@@ -99,12 +130,17 @@ def unique_parameters(modules: Iterable[nn.Module]) -> list[nn.Parameter]:
     return list(unique.values())
 
 
+def numel(parameter: torch.Tensor) -> int:
+    """How many numbers a parameter holds: 0 for one a lazy module has not initialised yet."""
+    return 0 if nn.parameter.is_lazy(parameter) else parameter.numel()
+
+
 def count_params(module: nn.Module) -> tuple[int, int]:
     """(all, trainable) parameters of a module and its children, each tensor counted once."""
     parameters = unique_parameters(module.modules())
     return (
-        sum(parameter.numel() for parameter in parameters),
-        sum(parameter.numel() for parameter in parameters if parameter.requires_grad),
+        sum(numel(parameter) for parameter in parameters),
+        sum(numel(parameter) for parameter in parameters if parameter.requires_grad),
     )
 
 
@@ -129,8 +165,8 @@ def subtree_param_counts(model: nn.Module) -> dict[int, tuple[int, int]]:
         has_shared = False
         for parameter in module._parameters.values():
             if parameter is not None:
-                all_params += parameter.numel()
-                trainable += parameter.numel() if parameter.requires_grad else 0
+                all_params += numel(parameter)
+                trainable += numel(parameter) if parameter.requires_grad else 0
                 has_shared = has_shared or reach[id(parameter)] > 1
         for child in module._modules.values():
             if child is not None:
@@ -153,3 +189,33 @@ def model_device(model: nn.Module) -> torch.device:
     for tensor in model.buffers():
         return tensor.device
     return torch.device("cpu")
+
+
+def is_scripted(module: nn.Module) -> bool:
+    """A TorchScript module (torch.jit.script or torch.jit.trace): it takes no hooks, nor do the
+    modules inside it, and its ops run where no Python hook sees them."""
+    return isinstance(module, torch.jit.ScriptModule)
+
+
+def type_name(module: nn.Module) -> str:
+    """The module's class name; for a TorchScript module, the name of the class it was made from."""
+    if is_scripted(module):
+        return str(getattr(module, "original_name", "") or type(module).__name__)
+    return type(module).__name__
+
+
+def compiler_loaded() -> bool:
+    """Whether torch.compile's machinery (torch._dynamo) has been imported: nothing was compiled before."""
+    return "torch._dynamo" in sys.modules
+
+
+def compiled_original(module: nn.Module) -> nn.Module | None:
+    """The module torch.compile wrapped (an OptimizedModule's `_orig_mod`), unwrapped all the way down;
+    None for a module torch.compile did not wrap. Never imports torch._dynamo."""
+    eval_frame = sys.modules.get("torch._dynamo.eval_frame")
+    wrapper = getattr(eval_frame, "OptimizedModule", None)
+    if wrapper is None or not isinstance(module, wrapper):
+        return None
+    while isinstance(module, wrapper):
+        module = module._orig_mod
+    return module

@@ -12,8 +12,8 @@ from shapetrace._torch import nn, torch
 from shapetrace.analysis import analyse
 from shapetrace.diagnose import with_working_sizes
 from shapetrace.errors import ShapeError
-from shapetrace.messages import Lang, render
-from shapetrace.recorder import record
+from shapetrace.messages import Lang, Message, msg, render
+from shapetrace.recorder import LOCK, record
 from shapetrace.records import TraceRecord, without_function_rows
 from shapetrace.render import data, markup, svg, table
 
@@ -88,12 +88,36 @@ def trace(
     `functional=True` also lists the torch functions called directly in forwards (torch.cat, +, F.relu,
     ...). Raises ShapeError (carrying the partial trace) when the forward pass fails; when the failure
     is in a forward's own code, the function rows stay, so that the failing function can be named;
-    `suggest_sizes` adds which square inputs would work where the failure is about sizes."""
+    `suggest_sizes` adds which square inputs would work where the failure is about sizes.
+
+    A module wrapped by torch.compile is traced through its original module, uncompiled; one trace
+    runs at a time in the process, whatever the thread."""
+    with LOCK:  # the inputs' random numbers too: the RNG state is the process's
+        return _trace(model, input_size, input_data, dtypes, device, model_name, functional, suggest_sizes)
+
+
+def _trace(
+    model: nn.Module,
+    input_size: Any,
+    input_data: Any,
+    dtypes: Any,
+    device: str | torch.device | None,
+    model_name: str | None,
+    functional: bool,
+    suggest_sizes: bool,
+) -> Trace:
+    notes: tuple[Message, ...] = ()
+    original = introspect.compiled_original(model)
+    if original is not None:
+        notes = (msg("note.compiled_model", model=model_name or type(original).__name__),)
+        model = original
     where = inputs.resolve_device(device, model)
     index_limit = introspect.smallest_embedding(model.modules())
     args, kwargs = inputs.arguments(input_size, input_data, dtypes, where, index_limit)
     inputs.check_arity(model, args, kwargs)
-    recording = record(model, args, kwargs, device=where, model_name=model_name, functional=functional)
+    recording = record(
+        model, args, kwargs, device=where, model_name=model_name, functional=functional, notes=notes
+    )
     result = analyse(recording.trace)
     failure = recording.failure
     if not functional and (failure is None or not _failed_outside_leaves(result)):

@@ -6,20 +6,27 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 from torch.nn.modules.lazy import LazyModuleMixin
+from torch.utils.flop_counter import FlopCounterMode
 
 from shapetrace import freeze, introspect
 from shapetrace._torch import nn, torch
 from shapetrace.calls import CallLog
 from shapetrace.function_recorder import FunctionRecorder
+from shapetrace.messages import Message, Seq, msg
 from shapetrace.records import TraceRecord
 from shapetrace.restore import gc_paused, preserved
 from shapetrace.values import describe_arguments
 
-__all__ = ["Recording", "record"]
+__all__ = ["Recording", "record", "LOCK"]
+
+# One recording at a time in the process: hooks on a shared model, the RNG state and the compiler's
+# stance are process-wide. Reentrant, so that a trace may record again inside (the solver).
+LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -42,23 +49,69 @@ def _runs_own_code(modules: list[nn.Module], torch_layers: set[int]) -> bool:
 
 
 def _run(
-    model: nn.Module, args: tuple, kwargs: dict[str, Any], log: CallLog, watch: bool
+    model: nn.Module,
+    hooked: list[nn.Module],
+    args: tuple,
+    kwargs: dict[str, Any],
+    log: CallLog,
+    watch: bool,
+    counter: FlopCounterMode | None,
 ) -> tuple[Any, BaseException | None]:
-    """One forward pass with the hooks on every module (and the function recorder if `watch`); the
-    hooks are gone afterwards, whatever happened."""
+    """One forward pass with the hooks on every `hooked` module (the function recorder if `watch`,
+    `counter` if given); the hooks are gone afterwards, whatever happened."""
     with contextlib.ExitStack() as stack:
-        for module in model.modules():
+        for module in hooked:
             stack.callback(module.register_forward_pre_hook(log.before, with_kwargs=True).remove)
             stack.callback(module.register_forward_hook(log.after, always_call=True).remove)
         log.dataflow.model_inputs(args, kwargs)
         log.watching = watch
+        if introspect.compiler_loaded():  # modules and functions torch.compile wrapped run as written
+            stack.enter_context(torch.compiler.set_stance("force_eager"))
+        if counter is not None:
+            stack.enter_context(counter)
         if watch:
             stack.enter_context(FunctionRecorder(log))
         stack.enter_context(torch.no_grad())
         try:
             return model(*args, **kwargs), None
-        except (Exception, SystemExit) as exc:  # the model's own failure, reported as a diagnosis
+        except BaseException as exc:  # the model's own failure, SystemExit and GeneratorExit too: a diagnosis
+            log.abandon(exc)
+            if isinstance(exc, KeyboardInterrupt):  # the user's, not the model's
+                raise
             return None, exc
+
+
+def _unhookable(named_modules: list[tuple[str, nn.Module]]) -> tuple[set[int], list[str]]:
+    """(ids of the modules no hook can be registered on: TorchScript modules and every module inside
+    them, the names of the outermost of them)."""
+    hidden: set[int] = set()
+    names = []
+    for name, module in named_modules:  # parents come before their children
+        if id(module) not in hidden and introspect.is_scripted(module):
+            names.append(name)
+            hidden.update(id(inner) for inner in module.modules())
+    return hidden, names
+
+
+def _notes(
+    model_name: str, named_modules: list[tuple[str, nn.Module]], scripted: list[str]
+) -> tuple[Message, ...]:
+    """What the trace says about the modules it could not hook, ran uncompiled, or could not count the
+    weights of."""
+    compiled = [
+        name for name, module in named_modules if name and introspect.compiled_original(module) is not None
+    ]
+    packed = [name or model_name for name, module in named_modules if introspect.packs_weights(module)]
+    notes = []
+    if packed:
+        notes.append(msg("note.packed_weights", names=Seq(tuple(packed))))
+    if scripted == [""]:
+        notes.append(msg("note.scripted_model", model=model_name))
+    elif scripted:
+        notes.append(msg("note.scripted_children", names=Seq(tuple(scripted))))
+    if compiled:
+        notes.append(msg("note.compiled_children", names=Seq(tuple(compiled))))
+    return tuple(notes)
 
 
 def _padded_encoders(modules: list[nn.Module]) -> None:
@@ -78,11 +131,28 @@ def record(
     device: torch.device,
     model_name: str | None = None,
     functional: bool = False,
+    notes: tuple[Message, ...] = (),
 ) -> Recording:
-    """Run one forward pass with hooks on every module and return what it recorded, frozen.
+    """Run one forward pass with hooks on every module and return what it recorded, frozen; `notes`
+    go into the record with the recorder's own.
 
     Functions are recorded whenever a container runs code of its own, so that the graph (dataflow,
-    receptive fields, the solver) follows F.relu, + and torch.cat; `functional` records them always."""
+    receptive fields, the solver) follows F.relu, + and torch.cat; `functional` records them always.
+    TorchScript modules take no hooks: where the model holds some, its total MACs are counted per
+    operator by FlopCounterMode. One recording runs at a time in the process (LOCK)."""
+    with LOCK:
+        return _record(model, args, kwargs, device, model_name, functional, notes)
+
+
+def _record(
+    model: nn.Module,
+    args: tuple,
+    kwargs: dict[str, Any],
+    device: torch.device,
+    model_name: str | None,
+    functional: bool,
+    notes: tuple[Message, ...],
+) -> Recording:
     if any(isinstance(module, LazyModuleMixin) for module in model.modules()):
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
         warn = False
@@ -90,15 +160,27 @@ def record(
         warn = True
     named_modules = list(model.named_modules())
     modules = [module for _, module in named_modules]
-    leaves = [module for module in modules if all(child is None for child in module._modules.values())]
+    hidden, scripted = _unhookable(named_modules)
+    hooked = [module for module in modules if id(module) not in hidden]
+    leaves = [module for module in hooked if introspect.is_leaf(module)]
     torch_layers = {id(module) for module in leaves if introspect.is_torch_layer(type(module))}
     log = CallLog({id(module) for module in leaves}, torch_layers)
+    counter = FlopCounterMode(display=False) if scripted else None
+    notes = (*notes, *_notes(model_name or introspect.type_name(model), named_modules, scripted))
     with gc_paused(), preserved(named_modules, device, warn=warn):
         _padded_encoders(modules)
-        watch = functional or _runs_own_code(modules, torch_layers)
-        output, failure = _run(model, args, kwargs, log, watch)
+        watch = functional or _runs_own_code(hooked, torch_layers)
+        output, failure = _run(model, hooked, args, kwargs, log, watch, counter)
         # Frozen before the restore: names and totals as the forward pass left the model.
         frozen = freeze.freeze(
-            model, log, describe_arguments(args, kwargs), output, failure, device, model_name
+            model,
+            log,
+            describe_arguments(args, kwargs),
+            output,
+            failure,
+            device,
+            model_name,
+            operator_macs=counter.get_total_flops() // 2 if counter is not None else None,
+            notes=notes,
         )
     return Recording(frozen, failure)

@@ -298,6 +298,8 @@ class TraceRecord:
     output_sources: tuple[Source | None, ...] = ()  # which layer (or input) made each output tensor
     shape_reads: int = 0  # shapes read by forward code outside leaves (functional view only)
     definition: str = ""  # the model's repr, as print(model) shows it
+    notes: tuple[Message, ...] = ()  # what could not be seen the usual way (TorchScript layers, a compiled
+    # module) and how it was counted instead; shown under the totals
     hidden_graph: tuple[LayerRecord, ...] = ()  # every call, torch functions included, where `layers`
     # leaves the functions out (the diagram draws the dataflow from it), and its output sources
     hidden_output_sources: tuple[Source | None, ...] = ()

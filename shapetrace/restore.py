@@ -1,99 +1,219 @@
-"""Leave the model as it was found: mode flags, parameter and buffer objects and values, RNG state."""
+"""Leave the model as it was found: mode flags, attributes, hooks, parameter and buffer objects, their
+data, dtypes, devices and requires_grad flags, buffer values, the weights torch itself renormalises in
+place, and the RNG state."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+from torch._utils import _flatten_dense_tensors
 
 from shapetrace._torch import nn, torch
 from shapetrace.errors import TraceWarning
 
 __all__ = ["preserved", "gc_paused"]
 
+# The hooks a module holds; a forward that registers one on itself must not leave it behind.
+_HOOK_DICTS = (
+    "_forward_hooks",
+    "_forward_hooks_with_kwargs",
+    "_forward_hooks_always_called",
+    "_forward_pre_hooks",
+    "_forward_pre_hooks_with_kwargs",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+)
+
+# tensors, their shapes, and one flat copy of their values
+Saved = list[tuple[list[torch.Tensor], list[torch.Size], torch.Tensor]]
+
 
 @contextmanager
 def preserved(
     named_modules: list[tuple[str, nn.Module]], device: torch.device, *, warn: bool = True
 ) -> Iterator[None]:
-    """Restore train/eval flags, attributes, parameter, buffer and submodule objects, buffer values
-    and the RNG state.
+    """Restore everything a forward pass may change, also when it raises.
 
-    Buffer values are copied before (they are small) and written back if they changed.
-    Parameters are not copied (a VGG holds 0.5 GB): forward runs under no_grad and never
-    writes them in practice; one that does is detected by its version counter and warned of.
+    Buffer values are copied before (they are small) and written back if they changed. Parameter
+    values are not copied (a VGG holds 0.5 GB): each parameter's data is kept by reference and put
+    back where the forward swapped it (`self.double()`, `p.data = ...`); an in-place write to the
+    values themselves is detected by the version counter and warned of. The exception: the weights of
+    an Embedding or EmbeddingBag with max_norm, which torch renormalises in place on every call, are
+    copied and written back.
     """
-    modules = [module for _, module in named_modules]
-    training = [module.training for module in modules]
-    parameters = [dict(module._parameters) for module in modules]
-    buffers = [dict(module._buffers) for module in modules]
-    children = [dict(module._modules) for module in modules]
-    attributes = [dict(module.__dict__) for module in modules]  # plain attributes a forward may set
-    saved = _snapshot({id(b): b for bufs in buffers for b in bufs.values() if b is not None})
-    versions = {
-        id(p): (f"{prefix}.{name}" if prefix else name, p, p._version)
-        for (prefix, _), params in zip(named_modules, parameters, strict=True)
-        for name, p in params.items()
-        if p is not None
-    }
+    state = _ModelState(named_modules)
     rng_devices = [device] if device.type == "cuda" else []
     try:
         with torch.random.fork_rng(devices=rng_devices):
             yield
     finally:
-        for module, state, flag, *saved_dicts in zip(
-            modules, attributes, training, parameters, buffers, children, strict=True
+        written = state.restore()
+        if written and warn:
+            warnings.warn(TraceWarning("warn.parameters_written", names=", ".join(written)), stacklevel=4)
+
+
+class _ModelState:
+    """What a forward pass may change, taken before it runs."""
+
+    def __init__(self, named_modules: list[tuple[str, nn.Module]]) -> None:
+        self.modules = [module for _, module in named_modules]
+        self.training = [module.training for module in self.modules]
+        self.objects = [
+            (dict(module._parameters), dict(module._buffers), dict(module._modules))
+            for module in self.modules
+        ]
+        self.attributes = [dict(module.__dict__) for module in self.modules]  # attributes a forward sets
+        self.hooks = [_hook_dicts(module) for module in self.modules]
+        buffers = {id(b): b for _, bufs, _ in self.objects for b in bufs.values() if b is not None}
+        self.buffer_values = _snapshot(buffers)
+        self.parameters = _named_parameters(named_modules, self.objects)
+        renormed = {
+            id(module.weight): module.weight
+            for module in self.modules
+            if isinstance(module, nn.Embedding | nn.EmbeddingBag)
+            and getattr(module, "max_norm", None) is not None
+            and isinstance(module.weight, torch.Tensor)
+        }
+        self.renormed = set(renormed)
+        self.renormed_values = _snapshot(renormed)
+        self.data = {key: _Data(parameter) for key, (_, parameter) in self.parameters.items()}
+
+    def restore(self) -> list[str]:
+        """Put everything back; the names of the parameters written in place that could not be."""
+        for module, state, flag, saved, hooks in zip(
+            self.modules, self.attributes, self.training, self.objects, self.hooks, strict=True
         ):
             _put_back(module.__dict__, state)
             if module.training != flag:
                 module.training = flag
             for current, original in zip(
-                (module._parameters, module._buffers, module._modules), saved_dicts, strict=True
+                (module._parameters, module._buffers, module._modules), saved, strict=True
             ):
                 _put_back(current, original)
-        _restore(saved)
-        written = sorted({name for name, p, version in versions.values() if p._version != version})
-        if written and warn:
-            warnings.warn(TraceWarning("warn.parameters_written", names=", ".join(written)), stacklevel=4)
+            for name, original in hooks.items():
+                current = module.__dict__.get(name)
+                if current or original:  # most are empty, before and after
+                    _put_back(current, original)
+        _restore(self.buffer_values)
+        for data in self.data.values():
+            data.restore()
+        _restore(self.renormed_values)
+        return sorted(
+            {
+                name
+                for key, (name, _) in self.parameters.items()
+                if key not in self.renormed and self.data[key].written()
+            }
+        )
+
+
+class _Data:
+    """A parameter's data, dtype, device and requires_grad flag, kept by reference (no copy)."""
+
+    def __init__(self, parameter: torch.Tensor) -> None:
+        self.parameter = parameter
+        self.requires_grad = parameter.requires_grad
+        lazy = nn.parameter.is_lazy(parameter)
+        self.original = None if lazy else parameter.detach()  # shares the storage and version counter
+        self.place = None if lazy else _place(parameter)
+        # inference tensors (made under torch.inference_mode) have no version counter
+        self.version = None if lazy or parameter.is_inference() else parameter._version
+
+    def restore(self) -> None:
+        parameter = self.parameter
+        with _allowing(parameter):
+            if self.original is not None and _place(parameter) != self.place:
+                parameter.data = self.original  # the forward swapped it: self.double(), p.data = ...
+            if parameter.requires_grad != self.requires_grad:
+                parameter.requires_grad_(self.requires_grad)
+
+    def written(self) -> bool:
+        return self.version is not None and self.parameter._version != self.version
+
+
+def _place(tensor: torch.Tensor) -> tuple[Any, ...]:
+    """Where a tensor's data is: dtype, device, shape and address (None where it has none)."""
+    try:
+        address = tensor.data_ptr()
+    except RuntimeError:  # sparse and other tensors without one storage
+        address = None
+    return tensor.dtype, tensor.device, tuple(tensor.shape), address
+
+
+def _allowing(tensor: torch.Tensor) -> contextlib.AbstractContextManager:
+    """The mode in which a tensor may be written: inference tensors only under inference_mode."""
+    inference = not nn.parameter.is_lazy(tensor) and tensor.is_inference()
+    return torch.inference_mode() if inference else contextlib.nullcontext()
+
+
+def _named_parameters(
+    named_modules: list[tuple[str, nn.Module]], objects: list[tuple[dict, dict, dict]]
+) -> dict[int, tuple[str, torch.Tensor]]:
+    """Every parameter once, by id, with its qualified name."""
+    found: dict[int, tuple[str, torch.Tensor]] = {}
+    for (prefix, _), (params, _, _) in zip(named_modules, objects, strict=True):
+        for name, parameter in params.items():
+            if parameter is not None and id(parameter) not in found:
+                found[id(parameter)] = (f"{prefix}.{name}" if prefix else name, parameter)
+    return found
+
+
+def _hook_dicts(module: nn.Module) -> dict[str, dict]:
+    """Copies of the module's hook dicts (its own, not torch's global ones)."""
+    return {name: dict(hooks) for name in _HOOK_DICTS if isinstance(hooks := module.__dict__.get(name), dict)}
 
 
 def _put_back(current: Any, saved: dict) -> None:
     """Make a module's name -> object dict hold the saved objects again (`is`, not ==, which
     would compare tensor values). TorchScript modules hold read-only views: left as they are."""
+    if not isinstance(current, dict):
+        return
     if list(current.keys()) == list(saved) and all(current[key] is saved[key] for key in saved):
         return
-    if isinstance(current, dict):
-        current.clear()
-        current.update(saved)
+    current.clear()
+    current.update(saved)
 
 
-def _snapshot(tensors: dict[int, torch.Tensor]) -> list[tuple[list[torch.Tensor], torch.Tensor]]:
-    """Copy tensors' values, one flat copy per (dtype, device) group; meta tensors hold none.
+def _snapshot(tensors: dict[int, torch.Tensor]) -> Saved:
+    """Copy tensors' shapes and values, one flat copy per (dtype, device) group; meta tensors hold none.
 
     Sparse and other non-strided buffers are rare; they are not restored."""
     groups: dict[tuple, list[torch.Tensor]] = {}
     for tensor in tensors.values():
         if tensor.device.type != "meta" and tensor.layout == torch.strided:
-            groups.setdefault((tensor.dtype, tensor.device), []).append(tensor.detach())
+            groups.setdefault((tensor.dtype, tensor.device), []).append(tensor)  # itself: it may be resized
     # _flatten_dense_tensors returns a view, not a copy, for a single tensor: clone that one
-    return [
-        (group, _flatten_dense_tensors(group) if len(group) > 1 else group[0].reshape(-1).clone())
-        for group in groups.values()
-    ]
-
-
-def _restore(saved: list[tuple[list[torch.Tensor], torch.Tensor]]) -> None:
-    """Write back every group whose values changed (kernels such as batch_norm update
-    running statistics in place without bumping version counters, so compare values)."""
     with torch.no_grad():
-        for group, flat in saved:
-            if not torch.equal(_flatten_dense_tensors(group), flat):
-                for tensor, original in zip(group, _unflatten_dense_tensors(flat, group), strict=True):
-                    tensor.copy_(original)
+        return [
+            (
+                group,
+                [tensor.shape for tensor in group],
+                _flatten_dense_tensors(group) if len(group) > 1 else group[0].reshape(-1).clone(),
+            )
+            for group in groups.values()
+        ]
+
+
+def _restore(saved: Saved) -> None:
+    """Write back every group whose values changed (kernels such as batch_norm update running
+    statistics in place without bumping version counters, so compare values), resized where a
+    forward resized them in place (the fake-quantize observers' scale and zero_point)."""
+    with torch.no_grad():
+        for group, shapes, flat in saved:
+            same_shapes = [tensor.shape for tensor in group] == shapes
+            if same_shapes and torch.equal(_flatten_dense_tensors(group), flat):
+                continue
+            originals = flat.split([shape.numel() for shape in shapes])
+            for tensor, shape, original in zip(group, shapes, originals, strict=True):
+                with _allowing(tensor):
+                    if tensor.shape != shape:
+                        tensor.resize_(shape)
+                    tensor.copy_(original.view(shape))
 
 
 @contextmanager

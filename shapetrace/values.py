@@ -10,7 +10,7 @@ from typing import Any
 from shapetrace._torch import torch
 from shapetrace.records import TensorInfo, ValueInfo
 
-__all__ = ["describe", "describe_arguments", "flat_tensors", "MAX_NESTING"]
+__all__ = ["describe", "describe_arguments", "flat_tensors", "exception_text", "MAX_NESTING"]
 
 MAX_NESTING = 16  # deeper containers are shown by their type alone
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
@@ -77,3 +77,11 @@ def flat_tensors(value: Any, nesting: int = 0) -> Iterator[torch.Tensor]:
     if container is not None:
         for _, item in container[1]:
             yield from flat_tensors(item, nesting + 1)
+
+
+def exception_text(error: BaseException) -> str:
+    """What an exception says, `str(error)`; "" where its __str__ itself raises."""
+    try:
+        return str(error)
+    except Exception:
+        return ""

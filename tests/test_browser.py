@@ -13,7 +13,7 @@ import pytest
 
 from tests import browser
 
-pytestmark = pytest.mark.skipif(
+needs_browser = pytest.mark.skipif(
     browser.CHROMIUM is None or not browser.shutil.which("pdftotext"),
     reason="needs chromium and pdftotext: apt-get install chromium poppler-utils (.ci/run installs them)",
 )
@@ -25,6 +25,7 @@ PRINTED = ["googlenet.zh.html", "lenet-alexnet.zh.html"]
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
 
 
+@needs_browser
 def test_the_probe_sees_console_messages_and_requests(tmp_path):
     page = tmp_path / "noisy.html"
     page.write_text('<img src="http://example.com/x.png"><script>console.log("hello")</script>')
@@ -32,6 +33,7 @@ def test_the_probe_sees_console_messages_and_requests(tmp_path):
     assert visit.requests == ["http://example.com/x.png"] and len(visit.console) == 1
 
 
+@needs_browser
 def test_every_example_page_loads_without_console_messages_or_network_requests(tmp_path):
     assert len(PAGES) >= 16
     index = tmp_path / "index.html"
@@ -61,11 +63,13 @@ def _check_print(page: Path, folder: Path) -> None:
     assert missing == [], f"{page.name}: {missing[:5]}"
 
 
+@needs_browser
 @pytest.mark.parametrize("name", PRINTED)
 def test_printed_on_a4_nothing_is_cut_at_the_right_edge(name, tmp_path):
     _check_print(HANDOUTS / name, tmp_path)
 
 
+@needs_browser
 def test_every_example_prints_on_a4(tmp_path):
     if not THOROUGH:
         pytest.skip("every page is printed in the thorough profile (HYPOTHESIS_PROFILE=thorough)")
@@ -73,6 +77,7 @@ def test_every_example_prints_on_a4(tmp_path):
         _check_print(page, tmp_path)
 
 
+@needs_browser
 def test_a_screenshot_shows_the_page(tmp_path):
     png = tmp_path / "googlenet.png"
     browser.screenshot(HANDOUTS / "googlenet.zh.html", png, width=600, height=800)
@@ -80,13 +85,30 @@ def test_a_screenshot_shows_the_page(tmp_path):
     assert share > 0.03 and colours > 20
 
 
-def test_a_blank_page_is_seen_as_blank(tmp_path):
-    page, png = tmp_path / "blank.html", tmp_path / "blank.png"
-    page.write_text("<!DOCTYPE html><html><body></body></html>")
-    browser.screenshot(page, png, width=300, height=200)
-    assert browser.ink(png) == (0.0, 1)
+def _png(path: Path, rows: list[bytes], width: int) -> None:
+    """A truecolour PNG of these RGB rows, each with filter 0."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, len(rows), 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\0" + row for row in rows))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
+def test_a_blank_picture_is_seen_as_blank(tmp_path):
+    white, mark = b"\xff" * 3 * 20, b"\xff" * 30 + b"\x00\x00\x00" + b"\xff" * 27
+    _png(tmp_path / "blank.png", [white] * 10, 20)
+    _png(tmp_path / "dot.png", [white] * 9 + [mark], 20)
+    assert browser.ink(tmp_path / "blank.png") == (0.0, 1)
+    assert browser.ink(tmp_path / "dot.png") == (1 / 200, 2)
+
+
+@needs_browser
 @pytest.mark.parametrize("name", ["googlenet.zh.html"])
 def test_on_a_phone_the_page_does_not_scroll_sideways(name, tmp_path):
     probe = (

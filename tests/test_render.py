@@ -181,7 +181,7 @@ def test_table_headers_are_fixed():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda children: st.lists(children) | st.dictionaries(st.text(), children),
     max_leaves=30,
 )
@@ -190,6 +190,13 @@ json_values = st.recursive(
 @given(json_values)
 def test_compact_json_round_trips(value):
     assert json.loads(dumps(value)) == value
+
+
+def test_numbers_json_cannot_hold_become_strings():
+    assert json.loads(dumps({"a": float("nan"), "b": [float("inf"), -float("inf")]})) == {
+        "a": "nan",
+        "b": ["inf", "-inf"],
+    }
 
 
 def test_compact_json_keeps_shapes_on_one_line(lenet):

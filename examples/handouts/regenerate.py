@@ -1,7 +1,7 @@
 """Regenerate the example handouts: every zoo model in English and Chinese (Markdown with its diagrams
 beside it, and one self-contained HTML page), one SVG diagram per zoo model, the LeNet/AlexNet
-comparison, and an AlexNet quiz with its answer key. `tests/test_handout_examples.py` fails when a file
-here differs from what this script makes.
+comparison, and an AlexNet quiz with its answer key: what the command lines below write.
+`tests/test_handout_examples.py` fails when a file here differs from what this script makes.
 
     python examples/handouts/regenerate.py
 """
@@ -15,8 +15,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from shapetrace.cli import main
-from shapetrace.zoo import ZOO
+from shapetrace.cli import output
+from shapetrace.cli.options import build_parser, resolve
+from shapetrace.pipeline import trace
+from shapetrace.zoo import ZOO, build
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,14 +51,19 @@ def _inside(folder: Path) -> Iterator[None]:
 
 
 def generate(folder: Path) -> list[Path]:
-    """Write every example into `folder`; the files written, sorted."""
+    """Write every example into `folder`: each command line is parsed and written by the command line's
+    own code, each zoo model traced once for all of them. The files written, sorted."""
     folder.mkdir(parents=True, exist_ok=True)
     before = set(folder.iterdir())
+    traces: dict[str, object] = {}
     for argv in commands():
+        args = build_parser().parse_args(argv)
+        request = resolve(args)
+        for name in args.models:
+            if name not in traces:
+                traces[name] = trace(build(name), ZOO[name].default_input, model_name=name)
         with contextlib.redirect_stdout(io.StringIO()), _inside(folder):
-            status = main(argv)
-        if status != 0:
-            raise SystemExit(f"shapetrace {' '.join(argv)} exited {status}")
+            output.emit(output.documents([traces[name] for name in args.models], request, args))
     return sorted(path for path in folder.iterdir() if path not in before or path.suffix != ".py")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, diagnosis, handout, report, usage
+from shapetrace.messages import calculator, diagnosis, handout, notes, report, usage
 
 __all__ = ["CATALOG"]
 
@@ -20,4 +20,11 @@ def _merged(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return merged
 
 
-CATALOG = _merged(calculator.MESSAGES, diagnosis.MESSAGES, handout.MESSAGES, report.MESSAGES, usage.MESSAGES)
+CATALOG = _merged(
+    calculator.MESSAGES,
+    diagnosis.MESSAGES,
+    handout.MESSAGES,
+    notes.MESSAGES,
+    report.MESSAGES,
+    usage.MESSAGES,
+)

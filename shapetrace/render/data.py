@@ -75,8 +75,8 @@ def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
 
 
 def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
-    """The `shapetrace/1` document: the documented keys in their order, `error` only on failure; its
-    words in English (`terms`: how the hint names inputs)."""
+    """The `shapetrace/1` document: the documented keys in their order, `notes` only where the trace has
+    some, `error` only on failure; its words in English (`terms`: how the hint names inputs)."""
     totals = trace.totals
     document: dict[str, Any] = {
         "schema": SCHEMA,
@@ -97,6 +97,8 @@ def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
         },
         "checks": trace.checks,
     }
+    if trace.notes:
+        document["notes"] = [words(note, "en", terms) for note in trace.notes]
     if trace.error is not None:
         document["error"] = {
             "layer": trace.error.layer,

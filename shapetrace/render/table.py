@@ -195,6 +195,7 @@ def footer_lines(trace: TraceRecord, wrap: bool = True, lang: Lang = "en") -> li
     lines += _layout_notes(trace, lang)
     if any(layer.reused for layer in trace.layers):
         lines.append(say("report.reused", lang))
+    lines += [say("note.footer", lang, note=words(note, lang)) for note in trace.notes]
     return lines
 
 

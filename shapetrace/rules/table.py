@@ -146,9 +146,12 @@ def count_macs(key: str, call: Call) -> int | None:
     if not call.inputs or not call.outputs:
         return 0
     try:
-        return entry.macs(call)
+        macs = entry.macs(call)
     except _RULE_ERRORS:
         return None
+    # settings that are not numbers (a kernel_size the model replaced by an object of its own) can
+    # multiply into something else
+    return macs if isinstance(macs, int) and not isinstance(macs, bool) else None
 
 
 # Constructor arguments that shape arithmetic and the table need; read when a module has them.
@@ -168,16 +171,19 @@ _SCALARS = (bool, str, type(None))
 
 def plain(value: Any) -> Any:
     """A setting as a JSON-friendly value: tuples, whole and real numbers (NumPy's too), strings,
-    booleans or None; anything else by its repr."""
-    if isinstance(value, _SCALARS):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, tuple | list):  # torch.Size is a tuple
-        return tuple(plain(item) for item in value)
-    return repr(value)
+    booleans or None; anything else by its repr, or by its type's name where that repr raises."""
+    try:
+        if isinstance(value, _SCALARS):
+            return value
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real):
+            return float(value)
+        if isinstance(value, tuple | list):  # torch.Size is a tuple
+            return tuple(plain(item) for item in value)
+        return repr(value)
+    except Exception:  # an object of the model's whose __repr__ (or __int__) is broken
+        return f"<{type(value).__name__}>"
 
 
 def read_attributes(key: str, state: Mapping[str, Any], parameters: Mapping[str, bool]) -> tuple:

@@ -15,14 +15,14 @@ from shapetrace.analysis import analyse
 from shapetrace.errors import UsageError
 from shapetrace.formulas import per_dim
 from shapetrace.inputs import make_inputs
-from shapetrace.introspect import model_device
+from shapetrace.introspect import compiled_original, model_device
 from shapetrace.messages import Message, msg
-from shapetrace.recorder import record
+from shapetrace.recorder import LOCK, record
 from shapetrace.records import Shape, TraceRecord, WorkingSizes
 from shapetrace.restore import preserved
 from shapetrace.solution import SizeRange, Solution
 from shapetrace.solver.replay import NotReplayable, Outcome, Replayer
-from shapetrace.values import flat_tensors
+from shapetrace.values import exception_text, flat_tensors
 
 __all__ = ["SizeRange", "Solution", "solve", "working_sizes"]
 
@@ -102,8 +102,11 @@ class _Passes:
             (inputs,) = make_inputs([shape], [self.dtype], self.device)
             with torch.no_grad():
                 output = self.model(inputs)
-        except (Exception, SystemExit) as error:  # the pass fails at this size
-            text = str(error).splitlines()[0] if str(error) else type(error).__name__
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # the pass fails at this size (SystemExit, GeneratorExit too)
+            text = exception_text(error).strip()
+            text = text.splitlines()[0] if text else type(error).__name__
             return Outcome(None, "?", msg("solve.exception", text=text))
         return Outcome(tuple(tuple(tensor.shape) for tensor in flat_tensors(output)))
 
@@ -125,10 +128,27 @@ def solve(
     model_name: str | None = None,
     budget: float | None = None,
 ) -> Solution:
-    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs.
+    """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs; a
+    module wrapped by torch.compile is solved through its original module. One solve (or trace) runs at
+    a time in the process.
 
     `budget`: seconds the search may take (None: no limit); when they run out the search stops, and
     the Solution says how far it got (`complete`, `checked_to`). A pass under way is never cut short."""
+    with LOCK:
+        original = compiled_original(model) or model
+        return _solve(original, input_size, lo, hi, dims, dtype, model_name, budget)
+
+
+def _solve(
+    model: nn.Module,
+    input_size: Shape,
+    lo: int,
+    hi: int,
+    dims: str,
+    dtype: torch.dtype,
+    model_name: str | None,
+    budget: float | None,
+) -> Solution:
     template = tuple(input_size)
     _check_range(template, lo, hi)
     if budget is not None and not budget > 0:
