@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from shapetrace.formulas.closed import SizeForm
 from shapetrace.messages import Message, msg
 from shapetrace.records import Shape
 
@@ -61,6 +62,9 @@ class NotCheckable(Exception):
 
 ShapeRule = Callable[[Call], Derivation]
 MacRule = Callable[[Call], int]
+# the closed forms of the output's spatial sizes (last dims), from the call and its input's forms; None
+# for a dim where the size is no longer a form of the input size
+FormRule = Callable[[Call, tuple[SizeForm | None, ...]], tuple[SizeForm | None, ...]]
 AttributeReader = Callable[[Mapping[str, Any], Mapping[str, bool]], dict[str, Any]]
 FieldEffect = Literal["window", "keep"]  # a conv/pool window; or each unit keeps its inputs' field
 
@@ -77,6 +81,8 @@ class Rule:
     field: FieldEffect | None = None
     hidden_work: bool = False  # its work runs where torch functions cannot be seen (recurrent kernels):
     # the MAC rule applies to a subclass that rewrites forward too
+    form: FormRule | None = None  # the output sizes as closed forms of the input size (a "keep" field
+    # passes them through unchanged)
 
 
 RULES: dict[str, Rule] = {}
@@ -90,6 +96,7 @@ def register_rule(
     parameters: tuple[str, ...] = (),
     field: FieldEffect | None = None,
     hidden_work: bool = False,
+    form: FormRule | None = None,
 ) -> Rule:
     """Put one entry into the table under each key; a key registered twice is an error."""
     for key in keys:
@@ -97,7 +104,7 @@ def register_rule(
             raise ValueError(f"a rule for {key} is already registered")
     entry = None
     for key in keys:
-        entry = Rule(key, shape, macs, read, parameters, field, hidden_work)
+        entry = Rule(key, shape, macs, read, parameters, field, hidden_work, form)
         RULES[key] = entry
     if entry is None:
         raise ValueError("register_rule needs at least one key")
