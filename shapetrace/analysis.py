@@ -1,9 +1,11 @@
 """The analyses of a recorded trace, in the order each needs the last: the cross-check, receptive
-fields (which skip mismatched layers), notes on how layers read their inputs, and the diagnosis of a
-failure (which reads the refusals)."""
+fields (which skip mismatched layers), closed forms of the sizes (which name the receptive field's
+jump), notes on how layers read their inputs, and the diagnosis of a failure (which reads the
+refusals)."""
 
 from __future__ import annotations
 
+from shapetrace.closed_forms import closed_forms
 from shapetrace.crosscheck import crosscheck
 from shapetrace.diagnose import diagnose
 from shapetrace.layouts import note_layouts
@@ -14,6 +16,6 @@ __all__ = ["analyse"]
 
 
 def analyse(trace: TraceRecord) -> TraceRecord:
-    """The recorded trace, cross-checked, with receptive fields, layout notes and, if it failed, a
-    diagnosis."""
-    return diagnose(note_layouts(receptive_fields(crosscheck(trace))))
+    """The recorded trace, cross-checked, with receptive fields, closed forms, layout notes and, if it
+    failed, a diagnosis."""
+    return diagnose(note_layouts(closed_forms(receptive_fields(crosscheck(trace)))))

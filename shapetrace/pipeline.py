@@ -14,8 +14,9 @@ from shapetrace.diagnose import with_working_sizes
 from shapetrace.errors import ShapeError
 from shapetrace.messages import Lang, Message, msg, render
 from shapetrace.recorder import LOCK, record
-from shapetrace.records import TraceRecord, without_function_rows
+from shapetrace.records import TraceRecord
 from shapetrace.render import data, markup, svg, table
+from shapetrace.views import without_function_rows
 
 __all__ = ["Trace", "trace"]
 

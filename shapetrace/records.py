@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
+from shapetrace.formulas.closed import SizeForm
 from shapetrace.messages import Message, Seq, msg
 
 __all__ = [
@@ -19,13 +19,14 @@ __all__ = [
     "TensorInfo",
     "ValueInfo",
     "ReceptiveField",
+    "Fit",
+    "FlattenForm",
     "Source",
     "LayerRecord",
     "Totals",
     "WorkingSizes",
     "ErrorInfo",
     "TraceRecord",
-    "without_function_rows",
     "SCHEMA",
 ]
 
@@ -147,6 +148,45 @@ class ReceptiveField:
 
 
 @dataclass(frozen=True)
+class Fit:
+    """One way a flattened size equals the Linear's in_features: each dim's form value, and the input
+    sizes (first, last; last None: no end) that give it."""
+
+    values: tuple[int, ...]
+    spans: tuple[tuple[int, int | None], ...]
+
+    @property
+    def square(self) -> tuple[int, int | None] | None:
+        """The sizes that fit with every spatial dim the same size; None where there are none."""
+        first = max(span[0] for span in self.spans)
+        lasts = [span[1] for span in self.spans if span[1] is not None]
+        last = min(lasts) if lasts else None
+        return (first, last) if last is None or first <= last else None
+
+
+@dataclass(frozen=True)
+class FlattenForm:
+    """Where a map of the input is flattened for a Linear: the flattened size as channels·Π forms of
+    the input sizes, the Linear's in_features, the smallest input size per dim that every window on
+    the way needs, and the receptive field's jump at the flattened map."""
+
+    layer: str  # the call that flattens
+    source: str  # the layer whose map it flattens
+    linear: str | None  # the Linear-like call that reads it
+    channels: int
+    forms: tuple[SizeForm, ...]  # one per spatial dim of the input
+    features: int | None  # the Linear's in_features
+    lowest: tuple[int, ...]
+    jump: tuple[int, ...] | None = None
+    fits: tuple[Fit, ...] = ()  # every way the sizes fit (at most 64 shown); none: no input fits
+
+    @property
+    def square(self) -> tuple[tuple[int, int | None], ...]:
+        """The square inputs that fit, as (first, last) spans."""
+        return tuple(sorted(fit.square for fit in self.fits if fit.square is not None))
+
+
+@dataclass(frozen=True)
 class Source:
     """Where a call's input tensor came from: an output of an earlier layer, or a model input."""
 
@@ -184,6 +224,8 @@ class LayerRecord:
     parameters: tuple[str, ...] = ()  # forward's parameter names, to bind positional inputs by name
     sources: tuple[Source | None, ...] = ()  # per input tensor; None where unknown (a parameter, ...)
     is_function: bool = False  # a torch function called in a forward, not a module call
+    size_form: tuple[SizeForm | None, ...] | None = None  # each spatial output size as a closed form of
+    # the input size, per dim (None where it is not one); None where the output is no map of the input
 
     @property
     def formula(self) -> str | None:
@@ -303,6 +345,7 @@ class TraceRecord:
     hidden_graph: tuple[LayerRecord, ...] = ()  # every call, torch functions included, where `layers`
     # leaves the functions out (the diagram draws the dataflow from it), and its output sources
     hidden_output_sources: tuple[Source | None, ...] = ()
+    flatten_form: FlattenForm | None = None  # where a map of the input is flattened for a Linear
 
     @property
     def graph(self) -> tuple[LayerRecord, ...]:
@@ -332,35 +375,3 @@ class TraceRecord:
     def ok(self) -> bool:
         """True when the forward pass ran and no cross-check is a mismatch."""
         return self.error is None and self.checks["mismatch"] == 0
-
-
-def without_function_rows(trace: TraceRecord) -> TraceRecord:
-    """The trace without its function rows (recorded for the graph, shown only on request), the
-    remaining rows renumbered and their links kept."""
-    kept = [layer for layer in trace.layers if not layer.is_function]
-    if len(kept) == len(trace.layers):
-        return trace
-    renumbered = {layer.index: position for position, layer in enumerate(kept)}
-
-    def source(old: Source | None) -> Source | None:
-        if old is None or old.layer is None:
-            return old
-        return dataclasses.replace(old, layer=renumbered[old.layer]) if old.layer in renumbered else None
-
-    layers = tuple(
-        evolve(
-            layer,
-            index=renumbered[layer.index],
-            parent=renumbered.get(layer.parent) if layer.parent is not None else None,
-            sources=tuple(source(item) for item in layer.sources),
-        )
-        for layer in kept
-    )
-    output_sources = tuple(source(item) for item in trace.output_sources)
-    return dataclasses.replace(
-        trace,
-        layers=layers,
-        output_sources=output_sources,
-        hidden_graph=trace.layers,
-        hidden_output_sources=trace.output_sources,
-    )

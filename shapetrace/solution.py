@@ -35,7 +35,7 @@ class Solution:
     lo: int
     hi: int
     ranges: tuple[SizeRange, ...]
-    method: str  # "analytic" (replay confirmed by passes) or "exhaustive"
+    method: str  # "closed form" or "analytic" (replay; both confirmed by passes), or "exhaustive"
     passes: int  # real forward passes run
     seconds: float
     first_layer: str | None = None  # the first conv or pool on the input, and its size formula

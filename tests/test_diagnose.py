@@ -196,11 +196,13 @@ def test_an_embedding_fed_floats_is_told_to_take_integer_ids(capsys):
 
 
 def test_the_sizes_that_work_hint_stops_at_its_budget_and_says_which_sizes_it_checked(monkeypatch, capsys):
-    """A model that calls .item() cannot run on the meta device; failing at its Linear, it leaves the
-    hint's search one real forward pass per size. The budget stops it, and the hint says so."""
+    """A model that calls .item() cannot run on the meta device; failing at its Linear, and without
+    the closed forms' size that fits, it leaves the hint's search one real forward pass per size. The
+    budget stops it, and the hint says so."""
     model = _SlowItem(seconds=0.1)  # runs on 12×12 only
     one_pass = _pass_seconds(model, (1, 1, 256, 256))  # also warms PyTorch's meta device up
     monkeypatch.setattr(solver, "HINT_BUDGET", 1.5)
+    monkeypatch.setattr(solver, "_fitting_size", lambda *_: None)
     started = time.perf_counter()
     error = _error(model, (1, 1, 16, 16))
     elapsed = time.perf_counter() - started
@@ -220,6 +222,18 @@ def test_the_sizes_that_work_hint_stops_at_its_budget_and_says_which_sizes_it_ch
             model(torch.zeros(1, 1, size, size))
     with capsys.disabled():
         print(f"\nhint budget 1.5 s: one pass {one_pass:.3f} s, trace {elapsed:.3f} s, checked 1..{checked}")
+
+
+def test_the_closed_forms_lead_the_hint_to_the_one_size_that_works(monkeypatch):
+    """The same model: the failed trace's closed forms say 2·(H − 2)² = 200 needs H = 12, so the search
+    traces 12 next, and answers within its budget although every pass is slow and off the meta device."""
+    model = _SlowItem(seconds=0.05)
+    monkeypatch.setattr(solver, "HINT_BUDGET", 3.0)
+    error = _error(model, (1, 1, 16, 16))
+    assert error.trace.flatten_form is not None and error.trace.flatten_form.square == ((12, 12),)
+    assert error.hint.endswith("Inputs 12 (H = W) work."), error.hint
+    model.seconds = 0.0
+    assert _runs_in_pytorch(model, (1, 1, 12, 12)) and not _runs_in_pytorch(model, (1, 1, 13, 13))
 
 
 def _runs_in_pytorch(model: nn.Module, shape: tuple[int, ...]) -> bool:

@@ -105,18 +105,21 @@ _PURE = {"shapetrace.formulas", "shapetrace.messages", "shapetrace.records", "sh
 ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "shapetrace.messages": (set(), set()),
     "shapetrace.formulas": ({"shapetrace.messages"}, set()),
-    "shapetrace.records": ({"shapetrace.messages"}, set()),
+    "shapetrace.records": ({"shapetrace.messages", "shapetrace.formulas"}, set()),
     "shapetrace.errors": ({"shapetrace.messages", "shapetrace.records"}, set()),
     "shapetrace.solution": ({"shapetrace.messages", "shapetrace.records"}, set()),
     "shapetrace.rules": (_PURE, {"opt_einsum"}),  # opt_einsum only where installed
     "shapetrace.crosscheck": (_PURE | {"shapetrace.rules"}, set()),
     "shapetrace.receptive": (_PURE | {"shapetrace.rules"}, set()),
+    "shapetrace.closed_forms": (_PURE | {"shapetrace.rules"}, set()),
+    "shapetrace.views": (_PURE, set()),
     "shapetrace.layouts": (_PURE, set()),
     "shapetrace.operands": (_PURE, set()),
     "shapetrace.diagnose": (_PURE | {"shapetrace.layouts", "shapetrace.operands"}, set()),
     "shapetrace.analysis": (
         _PURE
-        | {"shapetrace.crosscheck", "shapetrace.receptive", "shapetrace.layouts", "shapetrace.diagnose"},
+        | {"shapetrace.crosscheck", "shapetrace.receptive", "shapetrace.closed_forms", "shapetrace.layouts"}
+        | {"shapetrace.diagnose"},
         set(),
     ),
     "shapetrace.render": (_PURE, {"tabulate", "jinja2", "grandalf"}),
@@ -124,6 +127,8 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         _PURE
         | {
             "shapetrace.solver.replay",
+            "shapetrace.solver.closed",
+            "shapetrace.closed_forms",
             "shapetrace.rules",
             "shapetrace._torch",
             "shapetrace.analysis",

@@ -11,7 +11,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch import nn
 
+import shapetrace
 from shapetrace import formulas, zoo
+from shapetrace import solver as solver_package
 from shapetrace.cli import main
 from shapetrace.messages import msg
 from shapetrace.recorder import record
@@ -30,12 +32,43 @@ TRUTH = {  # the issue's ground truth for the zoo in eval mode over 1..256
 }
 
 
+CHAINS = {"lenet", "alexnet", "vgg11", "nin"}  # one path of layers: solved by the closed forms
+
+
 @pytest.mark.parametrize("name", list(TRUTH))
 def test_zoo_sizes_are_the_issues(name):
     solution = solve(zoo.build(name, "meta"), zoo.ZOO[name].default_input, 1, 256)
     assert [(r.first, r.last) for r in solution.valid] == TRUTH[name]
     assert all(r.output_shapes == ((1, 10),) for r in solution.valid)
-    assert solution.method == "analytic" and solution.passes <= 20
+    assert solution.method == ("closed form" if name in CHAINS else "analytic") and solution.passes <= 20
+
+
+@pytest.mark.parametrize("name", ["lenet", "alexnet", "vgg11"])
+def test_the_flatten_forms_range_is_the_solvers(name):
+    """The trace's closed forms name the same square sizes as the solver, at any input: one that works
+    and one that does not."""
+    ranges = solve(zoo.build(name, "meta"), zoo.ZOO[name].default_input, 1, 4096).working
+    for size in (ranges[0][0], 2 * ranges[0][1] + 7):
+        try:
+            traced = shapetrace.trace(zoo.build(name, "meta"), (1, 1, size, size), suggest_sizes=False)
+        except shapetrace.ShapeError as error:
+            traced = error.trace
+        assert traced.flatten_form is not None and traced.flatten_form.square == ranges
+
+
+@pytest.mark.parametrize(("name", "hi"), [("lenet", 300), ("alexnet", 300), ("vgg11", 300), ("nin", 300)])
+def test_the_closed_forms_give_the_replays_ranges_reasons_and_all(name, hi, monkeypatch):
+    """Every range, failures included (layer and reason), as replaying every size gives them."""
+    model, template = zoo.build(name, "meta"), zoo.ZOO[name].default_input
+    closed = solve(model, template, 1, hi)
+    monkeypatch.setattr(solver_package, "closed_ranges", lambda *_: None)
+    replayed = solve(model, template, 1, hi)
+    assert (closed.method, replayed.method) == ("closed form", "analytic")
+
+    def described(solution):
+        return [(r.first, r.last, r.output_shapes, r.layer, r.reason) for r in solution.ranges]
+
+    assert described(closed) == described(replayed)
 
 
 def _exhaustive(model: nn.Module, template: tuple[int, ...], lo: int, hi: int, dims: str = "square"):
@@ -49,7 +82,7 @@ def test_the_answer_equals_exhaustive_passes(name, hi):
     solution = solve(model, template, 1, hi)
     ours = [(r.first, r.last, r.output_shapes) for r in solution.ranges if r.ok]
     truth = [entry for entry in _exhaustive(model, template, 1, hi) if entry[2] is not None]
-    assert ours == truth and solution.method == "analytic"
+    assert ours == truth and solution.method == ("closed form" if name in CHAINS else "analytic")
 
 
 def test_alexnet_first_layer_formula_and_cli(capsys):
@@ -266,7 +299,8 @@ def _pass_seconds(model: nn.Module, shape: tuple[int, ...]) -> float:
     return longest
 
 
-def test_a_budget_stops_the_search_and_every_rendering_says_how_far_it_got():
+def test_a_budget_stops_the_search_and_every_rendering_says_how_far_it_got(monkeypatch):
+    monkeypatch.setattr(solver_package, "_fitting_size", lambda *_: None)  # no size that fits to trace
     model, budget = _SlowItem(), 1.0
     one_pass = _pass_seconds(model, (1, 1, 256, 256))
     started = time.perf_counter()
@@ -359,9 +393,10 @@ class _Counted(nn.Module):
         return self.fc(torch.flatten(self.conv(x), 1))
 
 
-def test_a_model_that_fails_alike_on_meta_is_searched_on_meta():
+def test_a_model_that_fails_alike_on_meta_is_searched_on_meta(monkeypatch):
     """No candidate size runs, on meta or on the CPU, and both fail alike: the search that follows runs
     on the meta copy (about a millisecond a pass), not the model's weights."""
+    monkeypatch.setattr(solver_package, "_fitting_size", lambda *_: None)  # no size that fits to trace
     model = _Counted()
     solution = solve(model, (1, 1, 16, 16), 1, 64)
     assert solution.method == "exhaustive" and [(r.first, r.last) for r in solution.valid] == [(12, 12)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, diagnosis, handout, notes, report, usage
+from shapetrace.messages import calculator, diagnosis, forms, handout, notes, report, usage
 
 __all__ = ["CATALOG"]
 
@@ -23,6 +23,7 @@ def _merged(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 CATALOG = _merged(
     calculator.MESSAGES,
     diagnosis.MESSAGES,
+    forms.MESSAGES,
     handout.MESSAGES,
     notes.MESSAGES,
     report.MESSAGES,

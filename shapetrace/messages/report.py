@@ -114,6 +114,11 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "solve.none": {"en": "No size in {lo}..{hi} works.", "zh": "{lo}..{hi} 中没有可运行的尺寸。"},
     "solve.first_formula": {"en": "Output size of {layer}: {formula}", "zh": "{layer} 的输出尺寸: {formula}"},
+    "solve.found_closed": {
+        "en": "Found by: the closed forms of the sizes (replayed only where an outcome can change), "
+        "confirmed by {passes} meta-device passes.",
+        "zh": "求解方法: 尺寸的闭式 (只在结果可能变化处重放), 并以 {passes} 次 meta 设备前向传播确认。",
+    },
     "solve.found_analytic": {
         "en": "Found by: replayed with the formulas, confirmed by {passes} meta-device passes.",
         "zh": "求解方法: 用公式重放, 并以 {passes} 次 meta 设备前向传播确认。",

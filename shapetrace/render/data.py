@@ -9,8 +9,10 @@ import math
 import re
 from typing import Any
 
+from shapetrace.formulas.closed import SizeForm
 from shapetrace.messages import Terms
-from shapetrace.records import SCHEMA, LayerRecord, ReceptiveField, Source, TraceRecord
+from shapetrace.records import SCHEMA, FlattenForm, LayerRecord, ReceptiveField, Source, TraceRecord
+from shapetrace.render.closed import expression
 from shapetrace.render.common import format_value, words
 
 __all__ = ["trace_to_dict", "layer_to_dict", "render_json", "render_csv", "spreadsheet_safe", "CSV_COLUMNS"]
@@ -34,6 +36,29 @@ def _receptive_field(field: ReceptiveField | None) -> dict[str, list] | None:
     if field is None:
         return None
     return {"size": list(field.size), "jump": list(field.jump), "start": list(field.start)}
+
+
+def size_form(form: SizeForm | None) -> dict[str, int] | None:
+    """⌊(n·H + a)/m⌋ + c as {"n", "a", "m", "c"} (c is 0: shapetrace folds it into a)."""
+    return None if form is None else {"n": form.n, "a": form.a, "m": form.m, "c": 0}
+
+
+def _flatten_form(found: FlattenForm) -> dict[str, Any]:
+    return {
+        "layer": found.layer,
+        "source": found.source,
+        "linear": found.linear,
+        "channels": found.channels,
+        "forms": [size_form(form) for form in found.forms],
+        "expression": expression(found),
+        "features": found.features,
+        "lowest": list(found.lowest),
+        "jump": list(found.jump) if found.jump is not None else None,
+        "fits": [
+            {"values": list(fit.values), "spans": [list(span) for span in fit.spans]} for fit in found.fits
+        ],
+        "square": [list(span) for span in found.square],
+    }
 
 
 def _source(source: Source | None) -> dict[str, int] | None:
@@ -71,12 +96,14 @@ def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
         "output_structure": format_value(layer.outputs) if layer.outputs is not None else None,
         "output_bytes": layer.outputs.nbytes if layer.outputs is not None else 0,
         "attributes": {key: _jsonable(value) for key, value in layer.attributes},
+        "size_form": None if layer.size_form is None else [size_form(form) for form in layer.size_form],
     }
 
 
 def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
-    """The `shapetrace/1` document: the documented keys in their order, `notes` only where the trace has
-    some, `error` only on failure; its words in English (`terms`: how the hint names inputs)."""
+    """The `shapetrace/1` document: the documented keys in their order, `flatten_form` only where a map
+    of the input is flattened, `notes` only where the trace has some, `error` only on failure; its
+    words in English (`terms`: how the hint names inputs)."""
     totals = trace.totals
     document: dict[str, Any] = {
         "schema": SCHEMA,
@@ -97,6 +124,8 @@ def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
         },
         "checks": trace.checks,
     }
+    if trace.flatten_form is not None:
+        document["flatten_form"] = _flatten_form(trace.flatten_form)
     if trace.notes:
         document["notes"] = [words(note, "en", terms) for note in trace.notes]
     if trace.error is not None:

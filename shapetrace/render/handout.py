@@ -1,7 +1,8 @@
 """The handout of one model, as the seed note has it and more: lineage, definition, every layer's shape
 with its derivation in both notations, where the parameters and the work are, the receptive field's
-growth, the architecture diagram and block figures, the totals. This module prepares a plain view;
-the jinja2 templates in `templates/` lay it out as Markdown or HTML."""
+growth with each size's closed form and the inputs that fit, the architecture diagram and block
+figures, the totals. This module prepares a plain view; the jinja2 templates in `templates/` lay it
+out as Markdown or HTML."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from shapetrace.messages import Lang, Terms, entries
 from shapetrace.records import LayerRecord, TraceRecord
+from shapetrace.render.closed import closed_lines, layer_form_text
 from shapetrace.render.common import brief_config, format_count, format_value, say, visible_layers, words
 from shapetrace.render.diagram import OVERVIEW_BOXES, block_diagram, build_diagram, figure_blocks
 from shapetrace.render.layout import lay_out
@@ -111,6 +113,7 @@ def _fields(trace: TraceRecord) -> list[dict[str, str]]:
                 "output": format_value(layer.outputs),
                 "size": size,
                 "jump": jump,
+                "form": layer_form_text(layer),
             }
         )
     return rows
@@ -188,12 +191,14 @@ def handout_view(
                 "handout.generated",
             ),
             "headers": say("report.headers", lang).split("|"),
+            "form_header": say("form.header", lang),
             "intro": say("handout.shapes_intro", lang, inputs=format_value(trace.inputs)),
         },  # fmt: skip
         "definition": _definition(trace, lang),
         "rows": [_row(layer, failing, lang) for layer in visible_layers(trace, depth)],
         "concentration": _concentration(trace, lang),
         "fields": _fields(trace),
+        "closed": closed_lines(trace, lang),
         "figures": _figures(trace, lang, depth),
         "totals": footer_lines(trace, wrap=False, lang=lang),
         "failure": failure_lines(trace, lang, terms),

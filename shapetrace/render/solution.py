@@ -30,6 +30,8 @@ def _outcome(size_range: SizeRange, lang: Lang) -> str:
 
 
 def _found_by(solution: Solution, lang: Lang) -> str:
+    if solution.method == "closed form":
+        return say("solve.found_closed", lang, passes=solution.passes)
     if solution.method == "analytic":
         return say("solve.found_analytic", lang, passes=solution.passes)
     if not solution.complete:

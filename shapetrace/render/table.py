@@ -6,6 +6,7 @@ from tabulate import tabulate
 
 from shapetrace.messages import Lang, Terms
 from shapetrace.records import LayerRecord, TraceRecord
+from shapetrace.render.closed import closed_lines, layer_form_text
 from shapetrace.render.common import (
     brief_config,
     format_bytes,
@@ -34,7 +35,14 @@ REUSED_MARK = "*"
 
 def headers(lang: Lang = "en", explain: bool = False) -> tuple[str, ...]:
     names = tuple(say("report.headers", lang).split("|"))
-    return (*names, say("report.field_header", lang), say("report.derivation", lang)) if explain else names
+    if not explain:
+        return names
+    return (
+        *names,
+        say("report.field_header", lang),
+        say("form.header", lang),
+        say("report.derivation", lang),
+    )
 
 
 def _square(values: tuple) -> str:
@@ -113,7 +121,9 @@ def table_rows(
             format_count(layer.params) if layer.params else "-",
             format_count(layer.macs) if layer.macs else "-",
         )
-        rows.append((*row, field_text(layer, lang), derivation_text(layer, lang)) if explain else row)
+        if explain:
+            row = (*row, field_text(layer, lang), layer_form_text(layer), derivation_text(layer, lang))
+        rows.append(row)
     return rows
 
 
@@ -222,11 +232,13 @@ def render_table(
     body = tabulate(
         table_rows(visible_layers(trace, depth), failing, lang, explain, trace.layers),
         headers=headers(lang, explain),
-        colalign=_ALIGN[:6] + (("left", "left") if explain else ()),
+        colalign=_ALIGN[:6] + (("left", "left", "left") if explain else ()),
         tablefmt="simple",
         preserve_whitespace=True,
         disable_numparse=True,
     )
     lines = [say("report.title", model=trace.model), "", body, "", *footer_lines(trace, lang=lang)]
+    if explain:
+        lines += closed_lines(trace, lang)
     failure = failure_lines(trace, lang, terms)
     return "\n".join(lines + ([""] + failure if failure else [])) + "\n"

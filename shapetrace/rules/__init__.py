@@ -5,14 +5,22 @@ plain values; never imports torch.
 
 Keys: a torch.nn class name ("Conv2d"; a subclass finds its nearest torch.nn class in its MRO), or
 "function:" and a torch function's name ("function:cat"), as the trace names its calls.
-The entries live in `spatial` (convolutions, pools, resampling), `dense` (Linear, Flatten, embeddings,
+The entries live in `spatial` (convolutions, pools, resampling; their closed forms in `spatial_forms`),
+`rearrange` (padding, pixel shuffle, Unfold, Fold), `dense` (Linear, Flatten, embeddings,
 shape-preserving layers), `sequence` (recurrent layers, attention), `functions` (concatenation,
 arithmetic, views, reductions) and `products` (matrix products, einsum, attention functions); the
 table itself in `table`."""
 
 from __future__ import annotations
 
-from shapetrace.rules import dense, functions, products, sequence, spatial  # each registers its entries
+from shapetrace.rules import (  # each registers its entries
+    dense,
+    functions,
+    products,
+    rearrange,
+    sequence,
+    spatial,
+)
 from shapetrace.rules.table import (
     COMMON_ATTRIBUTES,
     RULES,
@@ -50,6 +58,7 @@ __all__ = [
     "dense",
     "functions",
     "products",
+    "rearrange",
     "sequence",
     "spatial",
 ]

@@ -21,6 +21,7 @@ from shapetrace.recorder import LOCK, record
 from shapetrace.records import Shape, TraceRecord, WorkingSizes
 from shapetrace.restore import preserved
 from shapetrace.solution import SizeRange, Solution
+from shapetrace.solver.closed import closed_ranges
 from shapetrace.solver.replay import NotReplayable, Outcome, Replayer
 from shapetrace.values import exception_text, flat_tensors
 
@@ -219,13 +220,20 @@ def _confirmed(ranges: list[SizeRange], passes: _Passes, clock: _Clock) -> list[
 def _solve_ranges(
     traced: TraceRecord | None, passes: _Passes, sizes: range, clock: _Clock
 ) -> tuple[list[SizeRange], str]:
-    """The ranges by replaying the traced graph, confirmed at both edges of every range by a real
-    pass; by a real pass at every size where the replay cannot be had or is contradicted. Either stops
-    where the clock runs out."""
+    """The ranges from the closed forms (a chain of layers: only the sizes where something can change
+    are replayed) or by replaying the traced graph at every size, confirmed at both edges of every range
+    by a real pass; by a real pass at every size where the replay cannot be had or is contradicted.
+    Each stops where the clock runs out."""
     if traced is not None:
+        template, dims = passes.template, passes.dims
         try:
             replayer = Replayer(traced)
-            template, dims = passes.template, passes.dims
+            closed = closed_ranges(
+                traced, template, dims, sizes, lambda size: replayer((_shape_for(template, dims, size),))
+            )
+            confirmed = _confirmed(closed, passes, clock) if closed is not None else None
+            if confirmed is not None:
+                return confirmed, "closed form"
             replayed = _runs(sizes, lambda size: replayer((_shape_for(template, dims, size),)), clock)
         except NotReplayable:
             replayed = None
@@ -244,7 +252,7 @@ def _first_trace(
     the dims that vary, the dtype and the device."""
     dims, dtype, device = how
     lo, hi = bounds
-    for size in candidates:
+    for size in candidates:  # grows by a size the closed forms say fits, where a trace tells one
         if clock.out:
             return None
         if not (lo <= size <= hi or size == candidates[0]):
@@ -259,6 +267,31 @@ def _first_trace(
             return result
         error = result.error
         failures.append(msg("solve.failure", layer=error.layer, hint=error.advice or error.message))
+        fitting = _fitting_size(result, template, dims)
+        if fitting is not None and fitting not in candidates:
+            candidates.insert(candidates.index(size) + 1, fitting)
+    return None
+
+
+def _fitting_size(result: TraceRecord, template: Shape, dims: str) -> int | None:
+    """The first size at which the flattened map fits the Linear after it, by the closed forms of a
+    failed trace (the fixed dims as in the template); None where they do not say."""
+    found = result.flatten_form
+    if found is None:
+        return None
+    axis = {"square": None, "H": -2, "W": -1, "L": -1}[dims]
+    for fit in found.fits:
+        if axis is None or len(fit.spans) == 1:
+            if fit.square is not None:
+                return fit.square[0]
+            continue
+        fixed = [
+            (span, size)
+            for position, (span, size) in enumerate(zip(fit.spans, template[2:], strict=True))
+            if position != len(fit.spans) + axis
+        ]
+        if all(span[0] <= size and (span[1] is None or size <= span[1]) for span, size in fixed):
+            return fit.spans[axis][0]
     return None
 
 

@@ -1,0 +1,302 @@
+"""Closed forms of a trace's spatial sizes: each layer's output size as ⌊(n·H + a)/m⌋ of the input size
+(`shapetrace.formulas.closed`), carried along the traced graph by the rule table's form rules; the
+smallest input each window needs; and, where a Flatten feeds a Linear, the exact set of inputs whose
+flattened size is the Linear's in_features. Pure Python over records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shapetrace import rules
+from shapetrace.formulas.closed import IDENTITY, SizeForm
+from shapetrace.messages import Refusal
+from shapetrace.records import Fit, FlattenForm, LayerRecord, Shape, TraceRecord, bind, evolve
+
+__all__ = ["closed_forms", "spatial_dims", "thresholds"]
+
+Forms = tuple[SizeForm | None, ...]
+_BOX_LIMIT = 64  # ways to split the in_features among the dims shown at most
+
+
+def spatial_dims(trace: TraceRecord) -> int:
+    """How many spatial dims the (first) model input has: its dims after batch and channels."""
+    shapes = trace.input_shapes
+    return len(shapes[0]) - 2 if shapes and len(shapes[0]) >= 3 else 0
+
+
+def _incoming(layer: LayerRecord, dims: int, forms: dict[int, Forms]) -> list[Forms] | None:
+    """The forms of a layer's spatial inputs (rank dims + 2); None where one of them is not known."""
+    incoming = []
+    for source, shape in zip(layer.sources, layer.input_shapes, strict=False):
+        if len(shape) != dims + 2:
+            continue
+        if source is not None and source.input == 0:
+            incoming.append((IDENTITY,) * dims)
+        elif source is not None and source.layer in forms and source.output == 0:
+            incoming.append(forms[source.layer])
+        else:
+            return None
+    return incoming or None
+
+
+def _call(layer: LayerRecord, replaced: Shape | None = None) -> rules.Call:
+    """The rule's view of the call; `replaced`: another shape for its first tensor input."""
+    shapes, arguments = bind(layer.inputs, layer.parameters)
+    if replaced is not None:
+        shapes = (replaced, *shapes[1:])
+    return rules.Call(dict(layer.attributes), shapes, arguments, layer.output_shapes)
+
+
+def _output_forms(layer: LayerRecord, incoming: list[Forms]) -> Forms | None:
+    entry = rules.rule_for(layer.base_type)
+    if entry is not None and entry.form is not None:
+        try:
+            return entry.form(_call(layer), incoming[0])
+        except (Refusal, ValueError, KeyError, IndexError, TypeError, ZeroDivisionError):
+            return None
+    if rules.field_effect(layer.base_type) == "keep":  # +, BN, ReLU: the same sizes pass through
+        return tuple(
+            forms[0] if all(form == forms[0] for form in forms) else None
+            for forms in zip(*incoming, strict=True)
+        )
+    return None
+
+
+def _layer_forms(trace: TraceRecord, dims: int) -> dict[int, Forms]:
+    """The forms of every leaf call's first output that is a spatial map of the input, by layer index;
+    a form that does not give the traced size is dropped (the layer does not do what its rule says)."""
+    sizes = trace.input_shapes[0][2:]
+    forms: dict[int, Forms] = {}
+    for layer in trace.layers:
+        if layer.failed or not layer.is_leaf or layer.check == "mismatch":
+            continue
+        if not layer.output_shapes or len(layer.output_shapes[0]) != dims + 2:
+            continue
+        incoming = _incoming(layer, dims, forms)
+        found = _output_forms(layer, incoming) if incoming is not None else None
+        if found is None or len(found) != dims:
+            continue
+        traced = layer.output_shapes[0][2:]
+        found = tuple(
+            form if form is not None and form.at(sizes[axis]) == traced[axis] else None
+            for axis, form in enumerate(found)
+        )
+        if any(form is not None for form in found):
+            forms[layer.index] = found
+    return forms
+
+
+def _smallest(layer: LayerRecord, axis: int) -> int:
+    """The smallest size of the first input's spatial dim `axis` the layer's rule accepts (others as
+    traced): windows accept every size from some size on, so a bisection finds it."""
+    shape = list(layer.input_shapes[0])
+    position = 2 + axis
+
+    def accepts(size: int) -> bool:
+        shape[position] = size
+        try:
+            rules.derive(layer.base_type, _call(layer, tuple(shape)))
+        except (Refusal, rules.NotCheckable):
+            return False
+        except Exception:
+            return True  # the rule cannot tell: no bound from it
+        return True
+
+    low, high = 1, layer.input_shapes[0][position]
+    while low < high:
+        middle = (low + high) // 2
+        if accepts(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def thresholds(trace: TraceRecord) -> dict[int, tuple[int, ...]]:
+    """For each layer with a closed form and one input that varies with the input size: the smallest
+    input size per spatial dim at which its own rule accepts its input (its sizes as forms give them)."""
+    dims = spatial_dims(trace)
+    found: dict[int, tuple[int, ...]] = {}
+    memo: dict[tuple, int] = {}
+    layers = trace.layers
+    for layer in layers:
+        if layer.size_form is None or not layer.is_leaf:
+            continue
+        entry = rules.rule_for(layer.base_type)
+        if entry is None or entry.form is None and len(layer.input_shapes) > 1:
+            continue  # + of equal forms: its inputs' sizes always agree
+        source = layer.sources[0] if layer.sources else None
+        if source is None:
+            continue
+        incoming = (IDENTITY,) * dims if source.input == 0 else layers[source.layer].size_form
+        if incoming is None:
+            continue
+        lowest = []
+        for axis, form in enumerate(incoming):
+            if form is None:
+                lowest.append(1)
+                continue
+            key = (layer.base_type, layer.attributes, layer.inputs, axis)
+            try:
+                size = memo[key]
+            except KeyError:
+                size = memo[key] = _smallest(layer, axis)
+            except TypeError:  # an unhashable setting
+                size = _smallest(layer, axis)
+            lowest.append(form.first_at_least(size) or 1)
+        found[layer.index] = tuple(lowest)
+    return found
+
+
+def _path_lowest(trace: TraceRecord, end: int, own: dict[int, tuple[int, ...]], dims: int) -> tuple[int, ...]:
+    """The smallest input size per dim every formed layer up to layer `end`, along its sources, needs."""
+    lowest = [1] * dims
+    stack, seen = [end], set()
+    while stack:
+        index = stack.pop()
+        if index in seen:
+            continue
+        seen.add(index)
+        for axis, size in enumerate(own.get(index, ())):
+            lowest[axis] = max(lowest[axis], size)
+        stack.extend(
+            source.layer for source in trace.layers[index].sources if source and source.layer is not None
+        )
+    return tuple(lowest)
+
+
+def _flattened(layer: LayerRecord, dims: int) -> int | None:
+    """The constant factor (channels) where a leaf flattens channels and all spatial dims of a map into
+    its last dim, keeping the batch: (N, C, H, W) -> (N, C·H·W); None for any other call."""
+    if layer.failed or len(layer.input_shapes) < 1 or len(layer.output_shapes) != 1:
+        return None
+    source_shape, shape = layer.input_shapes[0], layer.output_shapes[0]
+    if len(source_shape) != dims + 2 or shape[:-1] != source_shape[:1] or len(shape) != 2:
+        return None
+    product = 1
+    for size in source_shape[1:]:
+        product *= size
+    return source_shape[1] if product == shape[-1] else None
+
+
+def _features(layer: LayerRecord) -> int | None:
+    """The feature count a Linear-like call needs on its input's last dim."""
+    in_features = layer.attribute("in_features")
+    if isinstance(in_features, int) and in_features > 0:
+        return in_features
+    if layer.base_type == "function:linear":
+        shapes, _ = bind(layer.inputs, layer.parameters)
+        return shapes[1][-1] if len(shapes) > 1 and shapes[1] else None
+    return None
+
+
+def _consumer(trace: TraceRecord, index: int) -> LayerRecord | None:
+    """The first leaf that reads layer `index`'s output past shape-keeping leaves (Dropout, ReLU), if
+    it is a Linear-like call."""
+    for layer in trace.layers[index + 1 :]:
+        if not layer.is_leaf or not any(s is not None and s.layer == index for s in layer.sources):
+            continue
+        if _features(layer) is not None:
+            return layer
+        if rules.field_effect(layer.base_type) == "keep" and len(layer.sources) == 1:
+            return _consumer(trace, layer.index)
+        return None
+    return None
+
+
+def _factorings(quotient: int, parts: int) -> list[tuple[int, ...]]:
+    """Every ordered way to write `quotient` as a product of `parts` whole numbers ≥ 1."""
+    if parts == 1:
+        return [(quotient,)]
+    found = []
+    for first in range(1, quotient + 1):
+        if quotient % first == 0:
+            found.extend((first, *rest) for rest in _factorings(quotient // first, parts - 1))
+    return found
+
+
+def _range(form: SizeForm, value: int, lowest: int) -> tuple[int, int | None] | None:
+    """The input sizes ≥ lowest whose form gives `value`; last None: no upper end."""
+    if form.n == 0:
+        return (lowest, None) if form.at(0) == value else None
+    span = form.solve(value)
+    if span is None or span[1] < lowest:
+        return None
+    return max(span[0], lowest), span[1]
+
+
+def _fits(
+    forms: tuple[SizeForm, ...], channels: int, features: int | None, lowest: tuple[int, ...]
+) -> tuple[Fit, ...]:
+    """Every way channels·Π forms = features: per dim, the form's value and the input sizes giving it."""
+    if features is None or features % channels:
+        return ()
+    fits = []
+    for values in _factorings(features // channels, len(forms)):
+        spans = tuple(
+            _range(form, value, low) for form, value, low in zip(forms, values, lowest, strict=True)
+        )
+        if all(span is not None for span in spans):
+            fits.append(Fit(values, spans))  # type: ignore[arg-type]
+        if len(fits) >= _BOX_LIMIT:
+            break
+    return tuple(fits)
+
+
+def _flatten_form(trace: TraceRecord, dims: int) -> FlattenForm | None:
+    """The first flatten of a formed map whose output a Linear reads (or was to read, where it failed)."""
+    own = thresholds(trace)
+    for layer in trace.layers:
+        channels = _flattened(layer, dims) if layer.is_leaf else None
+        source = layer.sources[0] if channels is not None and layer.sources else None
+        if source is None or source.layer is None:
+            continue
+        forms = trace.layers[source.layer].size_form
+        if forms is None or any(form is None for form in forms):
+            continue
+        consumer = _consumer(trace, layer.index)
+        if consumer is None and all(form.n == 0 for form in forms):
+            return None  # a constant size read by no Linear: nothing to solve or show
+        field = trace.layers[source.layer].receptive_field
+        features = _features(consumer) if consumer is not None else None
+        lowest = _path_lowest(trace, source.layer, own, dims)
+        return FlattenForm(
+            layer=layer.name,
+            source=trace.layers[source.layer].name,
+            linear=consumer.name if consumer is not None else None,
+            channels=channels,
+            forms=forms,  # type: ignore[arg-type]
+            features=features,
+            lowest=lowest,
+            jump=field.jump if field is not None else None,
+            fits=_fits(forms, channels, features, lowest),  # type: ignore[arg-type]
+        )
+    return None
+
+
+def closed_forms(trace: TraceRecord) -> TraceRecord:
+    """The trace with `size_form` on every layer whose output is a spatial map of the input with a
+    closed form (containers: that of their last such descendant with the same output shape), and the
+    flatten's form and solution where a Flatten feeds a Linear."""
+    dims = spatial_dims(trace)
+    if dims == 0:
+        return trace
+    forms = _layer_forms(trace, dims)
+    layers = list(trace.layers)
+    for index, found in forms.items():
+        layers[index] = evolve(layers[index], size_form=found)
+    assigned: set[int] = set()
+    for index in sorted(forms, reverse=True):
+        parent = layers[index].parent
+        while parent is not None:
+            container = layers[parent]
+            if (
+                parent not in assigned
+                and not container.failed
+                and container.output_shapes == layers[index].output_shapes
+            ):
+                layers[parent] = evolve(container, size_form=forms[index])
+                assigned.add(parent)
+            parent = container.parent
+    formed = replace(trace, layers=tuple(layers))
+    return replace(formed, flatten_form=_flatten_form(formed, dims))
