@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, diagnosis, handout, notes, report, usage
+from shapetrace.messages import calculator, diagnosis, handout, notes, report, usage, workings
 
 __all__ = ["CATALOG"]
 
@@ -27,4 +27,5 @@ CATALOG = _merged(
     notes.MESSAGES,
     report.MESSAGES,
     usage.MESSAGES,
+    workings.MESSAGES,
 )
