@@ -169,6 +169,11 @@ def test_calc_is_formula_and_neither_is_taken_for_a_model():
 
 REFUSALS = [
     (
+        "conv --h 8 --w 8 -k 3 -p -1,2",
+        lambda: _conv(2, kernel_size=3, padding=(-1, 2))(torch.zeros(1, 1, 8, 8)),
+        "h: negative padding is not supported, got -1",
+    ),
+    (
         "conv --h 5 --k 7",
         lambda: _conv(1, kernel_size=7)(torch.zeros(1, 1, 5)),
         "h: the padded input (5 + 2*0 = 5) is smaller than the kernel's span",

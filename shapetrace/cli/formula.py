@@ -177,11 +177,24 @@ def render_workings(sheet: Workings, lang: Lang = "en") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _join_negative_values(argv: Sequence[str]) -> list[str]:
+    """['-p', '-1,2'] -> ['-p=-1,2'], so that argparse takes a negative list for a value, and the formulas
+    say what is wrong with it."""
+    takes_value = {flag for flags, settings, _ in _OPTIONS if "action" not in settings for flag in flags}
+    joined: list[str] = []
+    for token in argv:
+        if joined and joined[-1] in takes_value and token[:1] == "-" and token[1:2].isdigit():
+            joined[-1] = f"{joined[-1]}={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def run_formula(argv: Sequence[str], lang: Lang) -> tuple[str, int]:
     """(what to print on standard output, exit status) of `shapetrace formula ARGV`; bad usage and
     settings PyTorch refuses raise UsageError (one line, exit 2)."""
     try:
-        args = build_formula_parser(lang).parse_args(list(argv))
+        args = build_formula_parser(lang).parse_args(_join_negative_values(argv))
     except SystemExit as exc:  # --help
         return "", int(exc.code or 0)
     labels, sizes = _sizes(args)
