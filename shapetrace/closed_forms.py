@@ -204,15 +204,18 @@ def _consumer(trace: TraceRecord, index: int) -> LayerRecord | None:
     return None
 
 
+def _divisors(number: int) -> list[int]:
+    small = [d for d in range(1, int(number**0.5) + 1) if number % d == 0]
+    return sorted(set(small + [number // d for d in small]))
+
+
 def _factorings(quotient: int, parts: int) -> list[tuple[int, ...]]:
     """Every ordered way to write `quotient` as a product of `parts` whole numbers ≥ 1."""
     if parts == 1:
         return [(quotient,)]
-    found = []
-    for first in range(1, quotient + 1):
-        if quotient % first == 0:
-            found.extend((first, *rest) for rest in _factorings(quotient // first, parts - 1))
-    return found
+    return [
+        (first, *rest) for first in _divisors(quotient) for rest in _factorings(quotient // first, parts - 1)
+    ]
 
 
 def _range(form: SizeForm, value: int, lowest: int) -> tuple[int, int | None] | None:

@@ -155,6 +155,11 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         {"torch"},
     ),  # fmt: skip
     "shapetrace.function_recorder": (set(), {"torch"}),
+    # shapetrace formula: the workings of one size, pure, fast, torch-free
+    "shapetrace.cli.formula": (
+        {"shapetrace.cli.options", "shapetrace.errors", "shapetrace.formulas", "shapetrace.messages"},
+        set(),
+    ),
 }
 
 
@@ -195,6 +200,7 @@ def test_no_module_imports_the_command_line_or_the_public_facade():
         "import shapetrace",
         "import shapetrace.records, shapetrace.render.table, shapetrace.render.data",
         "import shapetrace.cli; shapetrace.cli.build_parser()",
+        "from shapetrace.cli import main; main(['formula', 'conv', '--h', '224', '--k', '11'])",
     ],
 )
 def test_torch_free_imports(statement):

@@ -10,12 +10,14 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shapetrace.cli import output
 from shapetrace.cli.options import Request, build_parser, parse_shape, resolve
 from shapetrace.errors import ShapeError, TraceWarning, UsageError
 from shapetrace.messages import Lang, Message, Seq, msg, render
+
+if TYPE_CHECKING:
+    from shapetrace.cli import output
 
 __all__ = ["build_parser", "main", "entry_point", "parse_shape", "SOLVE_BUDGET"]
 
@@ -222,6 +224,14 @@ def _report_failures(traces: list[Any], request: Request, args: argparse.Namespa
 
 
 def _run(argv: Sequence[str], lang: Lang) -> int:
+    if argv[:1] and argv[0] in ("formula", "calc"):  # before the parser, which would take it for a MODEL
+        from shapetrace.cli.formula import run_formula
+
+        text, status = run_formula(argv[1:], lang)
+        sys.stdout.write(text)
+        return status
+    from shapetrace.cli import output  # the renderers, loaded only for a trace
+
     args = _parse(argv, lang)
     if isinstance(args, int):
         return args
@@ -241,6 +251,8 @@ def _run(argv: Sequence[str], lang: Lang) -> int:
 
 def _emit(outputs: output.Output) -> None:
     """Write the output; a reader that stops early (shapetrace lenet | head -3) is no error of ours."""
+    from shapetrace.cli import output
+
     try:
         output.emit(outputs)
         sys.stdout.flush()

@@ -166,6 +166,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "输出尺寸 {requested} (在 {smallest}..{largest} 之内)",
     },
     "derive.transpose_line": neutral("({n}−1)·{s} − 2·{p} + {d}·({k}−1) + {op} + 1 = {result}"),
+    "derive.textbook_transpose": neutral("({n}−1)·{s} + {k} − {p} + {op} = {result}"),
     "derive.unpool_requested": {"en": "output_size {sizes}", "zh": "输出尺寸 {sizes}"},
     "derive.unpool_line": neutral("({n}−1)·{s} − 2·{p} + {k} = {result}"),
     "refuse.upsample_rank": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, diagnosis, forms, handout, notes, report, usage
+from shapetrace.messages import calculator, diagnosis, forms, handout, notes, report, usage, workings
 
 __all__ = ["CATALOG"]
 
@@ -28,4 +28,5 @@ CATALOG = _merged(
     notes.MESSAGES,
     report.MESSAGES,
     usage.MESSAGES,
+    workings.MESSAGES,
 )

@@ -327,6 +327,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "  shapetrace alexnet --input 1,1,224,224\n"
         "  shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --format json\n"
         "  shapetrace vgg11 --device meta --input 1,1,8192,8192\n\n"
+        "A layer's output size worked out by hand, without a model (see shapetrace formula --help):\n"
+        "  shapetrace formula conv --h 224 --k 11 --s 4 --p 1\n\n"
         "exit status: 0 success, 1 the forward pass failed, 2 bad usage.",
         "zh": "MODEL 可以是内置模型名 (lenet, alexnet, vgg11, nin, googlenet, resnet18; 见 --list)、\n"
         "torchvision:NAME (需安装 torchvision; 不下载权重)、\n"
@@ -337,6 +339,8 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "  shapetrace alexnet --input 1,1,224,224\n"
         "  shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --format json\n"
         "  shapetrace vgg11 --device meta --input 1,1,8192,8192\n\n"
+        "不用模型, 按公式算出一层的输出尺寸 (见 shapetrace formula --help):\n"
+        "  shapetrace formula conv --h 224 --k 11 --s 4 --p 1\n\n"
         "退出码: 0 成功, 1 前向传播失败, 2 用法错误。",
     },
     "help.usage": {"en": "usage: ", "zh": "用法: "},

@@ -7,6 +7,7 @@ from typing import Any
 
 from shapetrace import formulas
 from shapetrace.formulas import per_dim
+from shapetrace.formulas.lines import conv_line, pool_line, textbook_line, transpose_line
 from shapetrace.messages import Message, Refusal, Seq, msg
 from shapetrace.records import Shape
 from shapetrace.rules import spatial_forms as forms
@@ -40,19 +41,6 @@ def _check_channels(expected: int, got: int, name: str) -> None:
         raise Refusal("refuse.channels", name=name, expected=expected, got=got)
 
 
-def _conv_line(size: int, kernel: int, stride: int, padding: int, dilation: int, result: int) -> Message:
-    return msg("derive.conv_line", n=size, k=kernel, s=stride, p=padding, d=dilation, result=result)
-
-
-def _textbook_line(
-    size: int, kernel: int, stride: int, total_padding: int, dilation: int, result: int
-) -> Message:
-    """d2l's ⌊(n − k + p + s)/s⌋ with p the total padding (both sides); dilation enlarges k."""
-    k = kernel if dilation == 1 else dilation * (kernel - 1) + 1
-    code = "derive.textbook_unit_stride" if stride == 1 else "derive.textbook_line"
-    return msg(code, n=size, k=k, p=total_padding, s=stride, result=result)
-
-
 def _conv_shape(call: Call) -> Derivation:
     attrs = call.attributes
     kernel = tuple(attrs["kernel_size"])
@@ -77,8 +65,8 @@ def _conv_shape(call: Call) -> Derivation:
         for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation, strict=True):
             result = formulas.conv_out(n, k, s, p, d)
             sizes.append(result)
-            lines.append(_conv_line(n, k, s, p, d, result))
-            books.append(_textbook_line(n, k, s, 2 * p, d, result))
+            lines.append(conv_line(n, k, s, p, d, result))
+            books.append(textbook_line(n, k, s, 2 * p, d, result))
         textbook = joined(_LABELS[dims], books)
     shape = (*leading, attrs["out_channels"], *sizes)
     return Derivation((shape,), joined(_LABELS[dims], lines), textbook)
@@ -137,16 +125,6 @@ for _dims in "123":
     )
 
 
-def _pool_line(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, result: int) -> Message:
-    if not ceil_mode:
-        return _conv_line(n, k, s, p, d, result)
-    rounded_up = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
-    line = msg("derive.ceil_line", n=n, k=k, s=s, p=p, d=d, result=rounded_up)
-    if rounded_up != result:  # PyTorch drops a last window that starts in the right padding
-        return msg("derive.ceil_dropped", line=line, rounded=rounded_up, s=s, n=n, p=p, result=result)
-    return line
-
-
 def _pool(dims: int, average: bool, power: bool = False) -> Any:
     name = ("LPPool" if power else "AvgPool" if average else "MaxPool") + f"{dims}d"
 
@@ -165,8 +143,8 @@ def _pool(dims: int, average: bool, power: bool = False) -> Any:
             else:
                 result = formulas.pool_out(n, k, s, p, d, ceil_mode)
             sizes.append(result)
-            lines.append(_pool_line(n, k, s, p, d, ceil_mode, result))
-            books.append(_textbook_line(n, k, s, 2 * p, d, result))
+            lines.append(pool_line(n, k, s, p, d, ceil_mode, result))
+            books.append(textbook_line(n, k, s, 2 * p, d, result))
         textbook = None if ceil_mode else joined(_LABELS[dims], books)
         shapes = ((*leading, channels, *sizes),) * (2 if attrs.get("return_indices") else 1)  # + indices
         return Derivation(shapes, joined(_LABELS[dims], lines), textbook)
@@ -214,7 +192,7 @@ def _transpose_line(
 ) -> tuple[int, Message]:
     if requested is None:
         result = formulas.conv_transpose_out(n, k, s, p, op, d)
-        return result, msg("derive.transpose_line", n=n, k=k, s=s, p=p, d=d, op=op, result=result)
+        return result, transpose_line(n, k, s, p, op, d, result)
     smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1  # forward(x, output_size=...) picks output_padding
     if not smallest <= requested < smallest + s:
         raise Refusal(

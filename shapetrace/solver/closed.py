@@ -62,9 +62,11 @@ def _first(sizes: range, works: Callable[[int], bool]) -> int:
 
 
 def _value(forms: tuple[SizeForm, ...], sizes: tuple[int, ...]) -> int:
+    """The flattened size: the product of the forms, none below 0 (below the sizes a window needs a form
+    goes negative, and two negatives would make the product grow again)."""
     product = 1
     for form, size in zip(forms, sizes, strict=True):
-        product *= form.at(size)
+        product *= max(0, form.at(size))
     return product
 
 
