@@ -9,8 +9,9 @@ from dataclasses import replace
 
 from shapetrace import rules
 from shapetrace.formulas.closed import IDENTITY, SizeForm
-from shapetrace.messages import Refusal
+from shapetrace.messages import Message, Refusal, msg
 from shapetrace.records import Fit, FlattenForm, LayerRecord, Shape, TraceRecord, bind, evolve
+from shapetrace.rules.spatial_forms import NoForm
 
 __all__ = ["closed_forms", "spatial_dims", "thresholds"]
 
@@ -47,33 +48,43 @@ def _call(layer: LayerRecord, replaced: Shape | None = None) -> rules.Call:
     return rules.Call(dict(layer.attributes), shapes, arguments, layer.output_shapes)
 
 
-def _output_forms(layer: LayerRecord, incoming: list[Forms]) -> Forms | None:
+def _output_forms(layer: LayerRecord, incoming: list[Forms]) -> tuple[Forms | None, Message | None]:
+    """The forms of the layer's first output, or None and why there are none."""
     entry = rules.rule_for(layer.base_type)
     if entry is not None and entry.form is not None:
         try:
-            return entry.form(_call(layer), incoming[0])
+            return entry.form(_call(layer), incoming[0]), None
+        except NoForm as reason:
+            return None, reason.message
         except (Refusal, ValueError, KeyError, IndexError, TypeError, ZeroDivisionError):
-            return None
+            return None, msg("form.no_rule", type=layer.type)
     if rules.field_effect(layer.base_type) == "keep":  # +, BN, ReLU: the same sizes pass through
-        return tuple(
+        joined = tuple(
             forms[0] if all(form == forms[0] for form in forms) else None
             for forms in zip(*incoming, strict=True)
         )
-    return None
+        return joined, (msg("form.no_merge") if None in joined and None not in incoming[0] else None)
+    return None, msg("form.no_rule", type=layer.type)
 
 
-def _layer_forms(trace: TraceRecord, dims: int) -> dict[int, Forms]:
-    """The forms of every leaf call's first output that is a spatial map of the input, by layer index;
-    a form that does not give the traced size is dropped (the layer does not do what its rule says)."""
+def _layer_forms(trace: TraceRecord, dims: int) -> tuple[dict[int, Forms], Message | None]:
+    """The forms of every leaf call's first output that is a spatial map of the input, by layer index,
+    and where and why the forms first stop; a form that does not give the traced size is dropped (the
+    layer does not do what its rule says)."""
     sizes = trace.input_shapes[0][2:]
     forms: dict[int, Forms] = {}
+    stop: Message | None = None
     for layer in trace.layers:
         if layer.failed or not layer.is_leaf or layer.check == "mismatch":
             continue
         if not layer.output_shapes or len(layer.output_shapes[0]) != dims + 2:
             continue
         incoming = _incoming(layer, dims, forms)
-        found = _output_forms(layer, incoming) if incoming is not None else None
+        if incoming is None:
+            continue
+        found, reason = _output_forms(layer, incoming)
+        if reason is not None and stop is None:
+            stop = msg("form.stop", name=layer.name, type=layer.type, reason=reason)
         if found is None or len(found) != dims:
             continue
         traced = layer.output_shapes[0][2:]
@@ -83,7 +94,7 @@ def _layer_forms(trace: TraceRecord, dims: int) -> dict[int, Forms]:
         )
         if any(form is not None for form in found):
             forms[layer.index] = found
-    return forms
+    return forms, stop
 
 
 def _smallest(layer: LayerRecord, axis: int) -> int:
@@ -284,7 +295,7 @@ def closed_forms(trace: TraceRecord) -> TraceRecord:
     dims = spatial_dims(trace)
     if dims == 0:
         return trace
-    forms = _layer_forms(trace, dims)
+    forms, stop = _layer_forms(trace, dims)
     layers = list(trace.layers)
     for index, found in forms.items():
         layers[index] = evolve(layers[index], size_form=found)
@@ -302,4 +313,4 @@ def closed_forms(trace: TraceRecord) -> TraceRecord:
                 assigned.add(parent)
             parent = container.parent
     formed = replace(trace, layers=tuple(layers))
-    return replace(formed, flatten_form=_flatten_form(formed, dims))
+    return replace(formed, flatten_form=_flatten_form(formed, dims), form_stop=stop)

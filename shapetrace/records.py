@@ -346,6 +346,7 @@ class TraceRecord:
     # leaves the functions out (the diagram draws the dataflow from it), and its output sources
     hidden_output_sources: tuple[Source | None, ...] = ()
     flatten_form: FlattenForm | None = None  # where a map of the input is flattened for a Linear
+    form_stop: Message | None = None  # where the closed forms of the sizes stop, and why
 
     @property
     def graph(self) -> tuple[LayerRecord, ...]:

@@ -249,3 +249,54 @@ def test_the_solvers_closed_form_equals_exhaustive_passes(stack, features):
     assert [(r.first, r.last, r.output_shapes) for r in solution.valid] == [
         (r.first, r.last, r.output_shapes) for r in truth if r.ok
     ]
+
+
+def test_where_the_forms_stop_the_table_says_why():
+    """A transposed convolution after a pool multiplies a floor: 2·⌊H/2⌋ is no form of the kind."""
+    unet = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.MaxPool2d(2), nn.ConvTranspose2d(4, 4, 2, stride=2)
+    )
+    traced = shapetrace.trace(unet, (1, 1, 32, 32))
+    assert [layer.size_form is not None for layer in traced.layers] == [True, True, False]
+    assert closed_lines(traced)[1] == (
+        "No closed form from 2 (ConvTranspose2d) on: multiplying a size that was rounded down (k·⌊x/m⌋) "
+        "gives no form ⌊(n·H + a)/m⌋"
+    )
+    ceil = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(3, 2, padding=1, ceil_mode=True))
+    assert closed_lines(shapetrace.trace(ceil, (1, 1, 32, 32)), "zh")[1] == (
+        "从 1 (MaxPool2d) 起没有闭式: 带填充的 ceil_mode 池化可能丢弃从填充区开始的最后一个窗口"
+    )
+
+
+def test_upsampling_before_any_floor_keeps_a_form_and_its_range():
+    """PixelShuffle doubles H − 2 exactly: 1·(2H − 4)·(2W − 4) = 3600 holds at H = W = 32 only."""
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.PixelShuffle(2), nn.Flatten(), nn.Linear(3600, 2))
+    traced = shapetrace.trace(model, (1, 1, 32, 32))
+    assert forms_text(traced.layers[1].size_form) == "2H − 4"
+    assert traced.flatten_form.square == ((32, 32),)
+    assert "Flatten 2: 1·(2H − 4)·(2W − 4) features" in closed_lines(traced)[1]
+    fits = {fit.spans for fit in traced.flatten_form.fits}
+    assert ((3, 3), (902, 902)) in fits and _output_size(model, (1, 1, 3, 902)) == ()
+    assert _output_size(model, (1, 1, 31, 31)) is None
+
+
+def test_the_hint_for_a_huge_input_comes_from_the_forms_not_a_search(monkeypatch):
+    """LeNet fed 300×300 fails at its first Linear; the forms say 28–31 fit, two real passes confirm the
+    ends, and no size search runs (it would take time growing with the input)."""
+    from shapetrace import solver
+
+    def no_search(*_args, **_kwargs):
+        raise AssertionError("the hint searched although the closed forms answered")
+
+    monkeypatch.setattr(solver, "solve", no_search)
+    model = zoo.build("lenet")
+    with pytest.raises(shapetrace.ShapeError) as info:
+        shapetrace.trace(model, (1, 1, 300, 300))
+    assert info.value.hint.endswith("Inputs 28-31 (H = W) work."), info.value.hint
+    for size, runs in ((27, False), (28, True), (31, True), (32, False)):
+        try:
+            model(torch.zeros(1, 1, size, size))
+        except RuntimeError:
+            assert not runs, size
+        else:
+            assert runs, size

@@ -64,4 +64,40 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "/{m} 中的 {m} 就是 {name} 处感受野的跳步: 其特征图每多一个单元就要多 {m} 个输入像素, "
         "所以每个尺寸对应 {m} 个输入尺寸",
     },
+    "form.stop": {
+        "en": "No closed form from {name} ({type}) on: {reason}",
+        "zh": "从 {name} ({type}) 起没有闭式: {reason}",
+    },
+    "form.no_ceil_padding": {
+        "en": "a pool in ceil_mode with padding may drop a last window that starts in the padding",
+        "zh": "带填充的 ceil_mode 池化可能丢弃从填充区开始的最后一个窗口",
+    },
+    "form.no_ceil_stride": {
+        "en": "a pool in ceil_mode whose stride is larger than its window skips input, unevenly",
+        "zh": "步幅大于窗口的 ceil_mode 池化会不均匀地跳过输入",
+    },
+    "form.no_times_floor": {
+        "en": "multiplying a size that was rounded down (k·⌊x/m⌋) gives no form ⌊(n·H + a)/m⌋",
+        "zh": "对向下取整过的尺寸再做乘法 (k·⌊x/m⌋) 得不到 ⌊(n·H + a)/m⌋ 形式",
+    },
+    "form.no_output_size": {
+        "en": "forward is given the output size",
+        "zh": "forward 直接给定了输出尺寸",
+    },
+    "form.no_scale": {
+        "en": "a scale factor of {factor} is not a whole number",
+        "zh": "缩放因子 {factor} 不是整数",
+    },
+    "form.no_weight": {
+        "en": "the kernel's size cannot be read from the weight",
+        "zh": "无法从权重读出卷积核大小",
+    },
+    "form.no_rule": {
+        "en": "{type} has no closed-form rule",
+        "zh": "{type} 没有闭式规则",
+    },
+    "form.no_merge": {
+        "en": "it joins maps whose sizes are different forms of the input size",
+        "zh": "它合并的特征图尺寸是输入尺寸的不同闭式",
+    },
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from shapetrace.formulas.closed import SizeForm
 from shapetrace.messages import Lang
 from shapetrace.records import Fit, FlattenForm, LayerRecord, TraceRecord
-from shapetrace.render.common import say
+from shapetrace.render.common import say, words
 
 __all__ = [
     "SYMBOLS",
@@ -43,9 +43,11 @@ def layer_form_text(layer: LayerRecord) -> str:
 def expression(found: FlattenForm) -> str:
     """The flattened size as the reader writes it: 256·⌊(H − 33)/32⌋·⌊(W − 33)/32⌋."""
     symbols = symbols_of(len(found.forms))
-    return "·".join(
-        [str(found.channels), *(form.text(symbol) for form, symbol in zip(found.forms, symbols, strict=True))]
-    )
+    factors = [
+        f"({form.text(symbol)})" if form.m == 1 and form.n and form.a else form.text(symbol)
+        for form, symbol in zip(found.forms, symbols, strict=True)
+    ]  # a sum in a product needs its brackets: 16·(H − 4)·(W − 4)
+    return "·".join([str(found.channels), *factors])
 
 
 def _span(first: int, last: int | None) -> str:
@@ -124,6 +126,8 @@ def closed_lines(trace: TraceRecord, lang: Lang = "en", legend: bool = True) -> 
         return []
     dims = len(formed[0].size_form or ())
     lines = [say("form.legend", lang, symbols=", ".join(symbols_of(dims)))] if legend else []
+    if trace.form_stop is not None:
+        lines.append(words(trace.form_stop, lang))
     found = trace.flatten_form
     if found is None:
         return lines

@@ -31,7 +31,7 @@ def _pixel_unshuffle_shape(call: Call) -> Derivation:
     return Derivation((out,), msg("derive.pixel_unshuffle", c=channels, r=r, out=out[-3], h=height, w=width))
 
 
-register_rule("PixelShuffle", shape=_pixel_shuffle_shape)
+register_rule("PixelShuffle", shape=_pixel_shuffle_shape, form=forms.scale_form("upscale_factor"))
 register_rule("PixelUnshuffle", shape=_pixel_unshuffle_shape)
 
 

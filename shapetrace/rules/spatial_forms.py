@@ -9,19 +9,33 @@ from typing import Any
 
 from shapetrace.formulas import per_dim
 from shapetrace.formulas.closed import SizeForm
+from shapetrace.messages import msg
 from shapetrace.rules.table import Call
 
 __all__ = [
+    "NoForm",
     "conv_form", "function_conv_form", "pool_form", "adaptive_form", "transpose_form", "unpool_form",
-    "upsample_form", "pad_form",
+    "upsample_form", "pad_form", "scale_form",
 ]  # fmt: skip
 
 Forms = tuple[SizeForm | None, ...]
 
 
-def _each(forms: Forms, step: Callable[[SizeForm, int], SizeForm | None]) -> Forms:
-    """Apply a step to every dimension's form (dimension index given), keeping the unknown ones unknown."""
-    return tuple(None if form is None else step(form, axis) for axis, form in enumerate(forms))
+class NoForm(Exception):
+    """Raised by a form rule for a call whose output sizes are no closed form of the kind, with why."""
+
+    def __init__(self, code: str, /, **values: Any) -> None:
+        self.message = msg(code, **values)
+        super().__init__(code)
+
+
+def _each(forms: Forms, step: Callable[[SizeForm, int], SizeForm | None], why: str = "") -> Forms:
+    """Apply a step to every dimension's form (dimension index given), keeping the unknown ones unknown;
+    where the step gives none, NoForm(`why`)."""
+    found = tuple(None if form is None else step(form, axis) for axis, form in enumerate(forms))
+    if why and any(new is None and old is not None for new, old in zip(found, forms, strict=True)):
+        raise NoForm(why)
+    return found
 
 
 def _window_forms(forms: Forms, attrs: Any, kernel: tuple, ceil_mode: bool = False) -> Forms:
@@ -36,8 +50,11 @@ def _window_forms(forms: Forms, attrs: Any, kernel: tuple, ceil_mode: bool = Fal
     padding = per_dim(padding, dims)
     if ceil_mode:
         if any(padding):
-            return (None,) * dims  # a last window that starts in the padding may be dropped: no form
-        return _each(forms, lambda form, axis: form.ceil_window(kernel[axis], stride[axis], dilation[axis]))
+            raise NoForm("form.no_ceil_padding")  # a last window starting in the padding may be dropped
+        return _each(
+            forms, lambda form, axis: form.ceil_window(kernel[axis], stride[axis], dilation[axis]),
+            "form.no_ceil_stride",
+        )  # fmt: skip
     return _each(
         forms, lambda form, axis: form.window(kernel[axis], stride[axis], padding[axis], dilation[axis])
     )
@@ -50,7 +67,7 @@ def conv_form(call: Call, forms: Forms) -> Forms:
 def function_conv_form(call: Call, forms: Forms) -> Forms:
     """F.conv2d: the settings from the call, the kernel from the weight (out, in / groups, *kernel)."""
     if len(call.inputs) < 2 or len(call.inputs[1]) != len(forms) + 2:
-        return (None,) * len(forms)
+        raise NoForm("form.no_weight")
     settings = {key: call.arguments.get(key) for key in ("stride", "padding", "dilation")}
     settings = {
         "stride": settings["stride"] or 1,
@@ -78,7 +95,7 @@ def adaptive_form(call: Call, forms: Forms) -> Forms:
 def transpose_form(call: Call, forms: Forms) -> Forms:
     attrs = call.attributes
     if call.arguments.get("output_size") is not None:
-        return (None,) * len(forms)
+        raise NoForm("form.no_output_size")
     dims = len(forms)
     kernel = per_dim(attrs["kernel_size"], dims)
     stride, padding = per_dim(attrs["stride"], dims), per_dim(attrs["padding"], dims)
@@ -88,13 +105,14 @@ def transpose_form(call: Call, forms: Forms) -> Forms:
         lambda form, axis: form.transposed(
             kernel[axis], stride[axis], padding[axis], output_padding[axis], dilation[axis]
         ),
+        "form.no_times_floor",
     )
 
 
 def unpool_form(call: Call, forms: Forms) -> Forms:
     """(x − 1)·s − 2p + k, unless forward is given the output size."""
     if call.arguments.get("output_size") is not None:
-        return (None,) * len(forms)
+        raise NoForm("form.no_output_size")
     attrs, dims = call.attributes, len(forms)
     kernel, stride, padding = (
         per_dim(attrs["kernel_size"], dims),
@@ -102,7 +120,9 @@ def unpool_form(call: Call, forms: Forms) -> Forms:
         per_dim(attrs["padding"], dims),
     )
     return _each(
-        forms, lambda form, axis: form.times(stride[axis], kernel[axis] - stride[axis] - 2 * padding[axis])
+        forms,
+        lambda form, axis: form.times(stride[axis], kernel[axis] - stride[axis] - 2 * padding[axis]),
+        "form.no_times_floor",
     )
 
 
@@ -113,8 +133,20 @@ def upsample_form(call: Call, forms: Forms) -> Forms:
         return tuple(SizeForm(0, size, 1) for size in per_dim(attrs["size"], dims))
     factors = per_dim(attrs.get("scale_factor"), dims)
     if any(factor is None or float(factor) != int(float(factor)) for factor in factors):
-        return (None,) * dims
-    return _each(forms, lambda form, axis: form.times(int(float(factors[axis]))))
+        raise NoForm("form.no_scale", factor=attrs.get("scale_factor"))
+    return _each(forms, lambda form, axis: form.times(int(float(factors[axis]))), "form.no_times_floor")
+
+
+def scale_form(setting: str) -> Callable[[Call, Forms], Forms]:
+    """A layer that multiplies the last two sizes by a whole setting (PixelShuffle's upscale_factor)."""
+
+    def form(call: Call, forms: Forms) -> Forms:
+        factor, first = call.attributes[setting], len(forms) - 2
+        return _each(
+            forms, lambda size, axis: size if axis < first else size.times(factor), "form.no_times_floor"
+        )
+
+    return form
 
 
 def pad_form(layer_dims: int) -> Callable[[Call, Forms], Forms]:

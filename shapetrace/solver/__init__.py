@@ -334,6 +334,9 @@ def working_sizes(model: nn.Module, trace: TraceRecord) -> WorkingSizes | None:
     shape = trace.input_shapes[0] if len(trace.input_shapes) == 1 else ()
     if len(shape) != 4 or shape[-1] != shape[-2] or any(t.dtype != "float32" for t in trace.inputs.tensors()):
         return None
+    closed = _closed_hint(model, trace, shape)
+    if closed is not None:
+        return closed
     try:
         solution = solve(model, shape, 1, max(256, min(2 * shape[-1], HINT_SIZES)), budget=HINT_BUDGET)
     except Exception:  # the suggestion is a courtesy: never let it hide the diagnosis
@@ -341,3 +344,23 @@ def working_sizes(model: nn.Module, trace: TraceRecord) -> WorkingSizes | None:
     if solution.checked_to < solution.lo:
         return None  # the budget ran out before any size was checked: nothing to say
     return WorkingSizes(solution.working, solution.lo, solution.hi, solution.checked_to, solution.budget)
+
+
+def _closed_hint(model: nn.Module, trace: TraceRecord, shape: Shape) -> WorkingSizes | None:
+    """Where the Linear after a Flatten is what failed, the square sizes its closed forms say fit, each
+    span confirmed at both ends by a real pass on the model's own device; None where they do not say,
+    or a pass disagrees (the search then looks)."""
+    found, error = trace.flatten_form, trace.error
+    if found is None or error is None or error.kind != "features" or error.layer != found.linear:
+        return None
+    spans = found.square
+    if not spans or len(spans) > 3 or any(last is None for _, last in spans):
+        return None
+    device = str(model_device(model))
+    keep = preserved(list(model.named_modules()), torch.device(device), warn=False)
+    with keep:
+        passes = _Passes(model, shape, "square", torch.float32, device)
+        if not all(passes(size).ok for span in spans for size in dict.fromkeys(span)):
+            return None
+    hi = max(256, min(2 * shape[-1], HINT_SIZES), spans[-1][1])  # type: ignore[type-var]
+    return WorkingSizes(tuple(spans), 1, hi)  # type: ignore[arg-type]
