@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "shapetrace"
 CATALOG = entries()
 PREFIXES = (
     "formula", "refuse", "derive", "check", "hint", "word", "report", "compare", "solve", "diagram", "usage",
-    "cli", "warn", "list", "zoo", "help", "neutral", "handout", "lineage", "quiz", "d2l", "note",
+    "cli", "warn", "list", "zoo", "help", "neutral", "handout", "lineage", "quiz", "d2l", "note", "testing",
 )  # fmt: skip
 CODE = re.compile(r"""["']((?:""" + "|".join(PREFIXES) + r""")\.[a-z0-9_]+)["']""")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, diagnosis, handout, notes, report, usage
+from shapetrace.messages import calculator, custom, diagnosis, handout, notes, report, usage
 
 __all__ = ["CATALOG"]
 
@@ -22,6 +22,7 @@ def _merged(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 CATALOG = _merged(
     calculator.MESSAGES,
+    custom.MESSAGES,
     diagnosis.MESSAGES,
     handout.MESSAGES,
     notes.MESSAGES,
