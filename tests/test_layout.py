@@ -151,6 +151,10 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     ),  # fmt: skip
     "shapetrace.function_recorder": (set(), {"torch"}),
     "shapetrace.custom": (_PURE | {"shapetrace.rules", "shapetrace.errors"}, set()),
+    "shapetrace.testing": (
+        _PURE | {"shapetrace.rules", "shapetrace._torch", "shapetrace.analysis", "shapetrace.recorder"},
+        {"hypothesis", "pytest"},
+    ),
 }
 
 

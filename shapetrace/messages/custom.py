@@ -1,4 +1,4 @@
-"""The words of rules of the user's own (shapetrace.custom).
+"""The words of rules of the user's own (shapetrace.custom) and of testing them (shapetrace.testing).
 A user's own text (a rule's explain= text, a refusal) is shown as given, in every language."""
 
 from __future__ import annotations
@@ -43,5 +43,25 @@ MESSAGES: dict[str, dict[str, Any]] = {
         '"h\' = ⌊({{h}} − {{k}})/{{s}}⌋ + 1 = {{out}}", got {explain}',
         "zh": "{layer} 规则的 explain= 须为带命名字段的格式字符串, 例如 "
         '"h\' = ⌊({{h}} − {{k}})/{{s}}⌋ + 1 = {{out}}", 实际为 {explain}',
+    },
+    # shapetrace.testing: a rule against PyTorch
+    "testing.needs_hypothesis": {
+        "en": "shapetrace.testing needs hypothesis: pip install hypothesis",
+        "zh": "shapetrace.testing 需要 hypothesis: pip install hypothesis",
+    },
+    "testing.disagrees": {
+        "en": "the shape rule of {layer} disagrees with PyTorch on input {input}\n  layer:   {module}\n"
+        "  PyTorch: {torch}\n  rule:    {rule}",
+        "zh": "{layer} 的形状规则与 PyTorch 不一致, 输入为 {input}\n  层:      {module}\n"
+        "  PyTorch: {torch}\n  规则:    {rule}",
+    },
+    "testing.layer_at": {"en": "{type} (layer {name})", "zh": "{type} (第 {name} 层)"},
+    "testing.raises": {"en": "raises {error}", "zh": "报错 {error}"},
+    "testing.gives": neutral("{shapes}   {derivation}"),
+    "testing.refuses": {"en": "refuses: {refusal}", "zh": "拒绝: {refusal}"},
+    "testing.cannot_tell": {"en": "cannot tell: {finding}", "zh": "无法判断: {finding}"},
+    "testing.no_rule": {
+        "en": "none: {type} has no shape rule (shapetrace.register_rule registers one)",
+        "zh": "无: {type} 没有形状规则 (可用 shapetrace.register_rule 注册)",
     },
 }
