@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING, Any
 from shapetrace.errors import ShapeError, UsageError
 
 if TYPE_CHECKING:
+    from shapetrace.custom import Call, Derivation, Refusal, register_rule, shape_rule
     from shapetrace.pipeline import Trace, trace
     from shapetrace.records import LayerRecord
     from shapetrace.solver import solve
 
-__all__ = ["trace", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord", "__version__"]
+__all__ = [
+    "trace", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord", "register_rule", "shape_rule",
+    "Call", "Derivation", "Refusal", "__version__",
+]  # fmt: skip
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -19,6 +23,12 @@ _LAZY = {
     "trace": "shapetrace.pipeline",
     "Trace": "shapetrace.pipeline",
     "LayerRecord": "shapetrace.records",
+    # rules for layers of your own (pure Python)
+    "register_rule": "shapetrace.custom",
+    "shape_rule": "shapetrace.custom",
+    "Call": "shapetrace.custom",
+    "Derivation": "shapetrace.custom",
+    "Refusal": "shapetrace.custom",
 }
 
 

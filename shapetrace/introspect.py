@@ -34,16 +34,25 @@ __all__ = [
 ]
 
 
-@functools.cache
 def rule_key(module_type: type) -> tuple[str, bool]:
     """(the rule table's key for `module_type`: the name of the nearest torch.nn layer class in its MRO,
-    whether `module_type` overrides that class's forward).
+    or the key of the nearest class of the user's with a registered rule (its module and qualified
+    name), whichever comes first; whether `module_type` overrides that class's forward).
 
     Classes built by torch.nn.utils (the Parametrized* wrappers of weight_norm and friends) are skipped,
     so a parametrized Conv2d is still checked as a Conv2d; the quantized, QAT and fused layers of
     torch.ao.nn take the entry of their float counterpart (a dynamic-quantized Linear is a "Linear", a
     quantized ConvReLU2d a "Conv2d"), forward and all; "" for user-defined containers."""
+    return _rule_key(module_type, rules.generation())
+
+
+@functools.cache
+def _rule_key(module_type: type, generation: int) -> tuple[str, bool]:
+    """rule_key, remembered until a class of the user's is registered (`generation` changes)."""
     for cls in module_type.__mro__:
+        key = rules.user_key(cls)
+        if key is not None:
+            return key, module_type.forward is not cls.forward
         if cls.__module__.startswith("torch.ao.nn.") and cls.__name__ in rules.RULES:
             return cls.__name__, False
         if cls.__module__.startswith("torch.nn.modules.") and cls is not nn.Module:
@@ -79,9 +88,20 @@ def packs_weights(module: nn.Module) -> bool:
 
 
 def attributes_of(module: nn.Module) -> tuple[tuple[str, Any], ...]:
-    """The module's shape-relevant settings, as (name, plain value) pairs."""
+    """The module's shape-relevant settings, as (name, plain value) pairs; for a layer of the user's,
+    the attributes its rule names (properties and class attributes too)."""
     present = {name: parameter is not None for name, parameter in module._parameters.items()}
-    return rules.read_attributes(rule_key(type(module))[0], module.__dict__, present)
+    key = rule_key(type(module))[0]
+    entry = rules.rule_for(key)
+    state = module.__dict__
+    if entry is not None and entry.attributes is not None:
+        state = {}
+        for name in entry.attributes:
+            try:
+                state[name] = getattr(module, name)
+            except Exception:  # absent, or a property that raises: the rule finds it missing
+                continue
+    return rules.read_attributes(key, state, present)
 
 
 def torch_state() -> dict[str, Any]:

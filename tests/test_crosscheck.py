@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
 from torch import nn
 
 import shapetrace
-from shapetrace import formulas, rules, zoo
+from shapetrace import rules, zoo
 from shapetrace.cli import main
 
 
@@ -106,53 +104,8 @@ def test_rule_registry_refuses_a_second_registration():
     assert rules.rule_for("Conv2d").shape is not None and rules.rule_for("Conv2d").macs is not None
 
 
-# Random stacks of shape-changing layers, each kept only where the formulas say it fits.
-def _next_layer(draw, kind: str, channels: int, size: int) -> tuple[nn.Module, int, int]:
-    """A layer of this kind for a (channels, size, size) input, and its output channels and size."""
-    k, s, p = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(0, 2))
-    if kind == "conv":
-        d, out = draw(st.integers(1, 2)), draw(st.integers(1, 6))
-        return nn.Conv2d(channels, out, k, s, p, d), out, formulas.conv_out(size, k, s, p, d)
-    if kind == "max":
-        ceil, d = draw(st.booleans()), draw(st.integers(1, 2))
-        return nn.MaxPool2d(k, s, p, d, ceil_mode=ceil), channels, formulas.pool_out(size, k, s, p, d, ceil)
-    if kind == "avg":
-        ceil = draw(st.booleans())
-        return nn.AvgPool2d(k, s, p, ceil_mode=ceil), channels, formulas.avg_pool_out(size, k, s, p, ceil)
-    if kind == "tconv":
-        op = draw(st.integers(0, s - 1))
-        size = formulas.conv_transpose_out(size, k, s, p, op)
-        return nn.ConvTranspose2d(channels, channels, k, s, p, op), channels, size
-    if kind == "adaptive":
-        target = draw(st.integers(1, 5))
-        return nn.AdaptiveAvgPool2d(target), channels, target
-    return (nn.BatchNorm2d(channels) if kind == "bn" else nn.ReLU()), channels, size
-
-
-@st.composite
-def stacks(draw) -> tuple[nn.Module, tuple[int, ...]]:
-    batch, channels, size = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(8, 28))
-    input_shape = (batch, channels, size, size)
-    layers: list[nn.Module] = []
-    kinds = st.sampled_from(["conv", "max", "avg", "tconv", "bn", "relu", "adaptive"])
-    for kind in draw(st.lists(kinds, min_size=1, max_size=6)):
-        try:
-            layer, new_channels, new_size = _next_layer(draw, kind, channels, size)
-        except ValueError:
-            continue  # the formulas say it cannot fit: PyTorch would refuse it too
-        if new_size <= 48:
-            layers.append(layer)
-            channels, size = new_channels, new_size
-    layers += [nn.Flatten(), nn.Linear(channels * size * size, 3)]
-    return nn.Sequential(*layers).eval(), input_shape
-
-
-@given(stacks())
-def test_random_stacks_have_no_mismatch_and_no_unchecked_leaf(stack):
-    model, input_shape = stack
-    trace = shapetrace.trace(model, input_shape)
-    assert [layer.check for layer in trace.layers] == ["ok"] * len(trace.layers)
-    assert trace.output_shapes == ((input_shape[0], 3),)
+# Random stacks of shape-changing layers: test_rules.py checks them, layer by layer, through
+# shapetrace.testing.layer_stacks.
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -1,4 +1,5 @@
-"""The calculator against PyTorch: the same size where PyTorch succeeds, ValueError where it raises."""
+"""The calculator against PyTorch: the same size where PyTorch succeeds, ValueError where it raises.
+The whole rules of these layers, over 1d/2d/3d configurations, are property-tested in test_rules.py."""
 
 from __future__ import annotations
 
@@ -10,14 +11,9 @@ from hypothesis import strategies as st
 
 from shapetrace import formulas
 
-# Thousands of examples per formula on every run (each costs a tiny CPU forward pass);
-# the "thorough" profile's count wins where it is larger.
-
-sizes = st.integers(1, 24)
-kernels = st.integers(1, 7)
-strides = st.integers(1, 4)
-paddings = st.integers(0, 4)
-dilations = st.integers(1, 3)
+# The settings come from shapetrace.testing, as users' property tests draw them: sizes 1-24, kernels
+# 1-7, strides 1-4, paddings 0-4 (beyond what pools accept, for their refusals), dilations 1-3.
+from shapetrace.testing import dilations, kernels, paddings, sizes, strides
 
 
 def torch_size(call) -> int | None:

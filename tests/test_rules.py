@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 import pytest
 import torch
+from hypothesis import strategies as st
 from torch import nn
 
 import shapetrace
 from shapetrace import rules
+from shapetrace.testing import Case, check_rule, conv_cases, layer_stacks, pool_cases, stack
 
 
 class Call(nn.Module):
@@ -121,6 +123,39 @@ CASES = [
         None,
     ),
 ]
+
+
+# Property tests of the window rules through shapetrace.testing, as users test theirs: 1d, 2d and 3d
+# configurations PyTorch accepts, inputs it runs on and inputs it refuses.
+WINDOWS = {
+    "conv": (conv_cases, "Conv{}d"),
+    "transposed": (lambda dims: conv_cases(dims, transposed=True), "ConvTranspose{}d"),
+    "max-pool": (pool_cases, "MaxPool{}d"),
+    "avg-pool": (lambda dims: pool_cases(dims, kind="avg"), "AvgPool{}d"),
+}
+
+
+def _any_dims(kind: str) -> st.SearchStrategy[Case]:
+    """Cases of one layer of this kind, of 1, 2 or 3 dims, as stacks of one (`stack` builds them)."""
+    cases_of, name = WINDOWS[kind]
+
+    def of(dims: int) -> st.SearchStrategy[Case]:
+        return cases_of(dims).map(
+            lambda case: Case({"layers": ((name.format(dims), case.config),)}, case.input_shape)
+        )
+
+    return st.sampled_from((1, 2, 3)).flatmap(of)
+
+
+@pytest.mark.thorough
+@pytest.mark.parametrize("kind", sorted(WINDOWS))
+def test_window_rules_match_pytorch_over_random_configurations(kind):
+    check_rule(stack, _any_dims(kind))
+
+
+@pytest.mark.thorough
+def test_random_stacks_match_pytorch_layer_by_layer():
+    check_rule(stack, st.sampled_from((1, 2, 3)).flatmap(layer_stacks))
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, diagnosis, forms, handout, notes, report, usage, workings
+from shapetrace.messages import calculator, custom, diagnosis, forms, handout, notes, report, usage, workings
 
 __all__ = ["CATALOG"]
 
@@ -22,6 +22,7 @@ def _merged(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 CATALOG = _merged(
     calculator.MESSAGES,
+    custom.MESSAGES,
     diagnosis.MESSAGES,
     forms.MESSAGES,
     handout.MESSAGES,

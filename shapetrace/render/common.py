@@ -93,8 +93,14 @@ def _collapse(value: Any) -> str:
     return str(value)
 
 
+_SHORT = {"kernel_size": "k", "stride": "s", "padding": "p", "dilation": "d", "groups": "g"}
+
+
 def brief_config(layer: LayerRecord) -> str:
-    """A layer's configuration in a few characters: 'k=11 s=4 p=1', '6400->4096', 'p=0.5'."""
+    """A layer's configuration in a few characters: 'k=11 s=4 p=1', '6400->4096', 'p=0.5'; for a layer
+    of the user's (its key is a qualified name: 'mypkg.Blur'), every attribute its rule names."""
+    if "." in layer.base_type:
+        return " ".join(f"{_SHORT.get(name, name)}={_collapse(value)}" for name, value in layer.attributes)
     attrs = dict(layer.attributes)
     if "kernel_size" in attrs:
         parts = [f"k={_collapse(attrs['kernel_size'])}"]

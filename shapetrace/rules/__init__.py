@@ -3,8 +3,9 @@ shape rule (output shapes with the derivation, numbers put in), its MAC rule, it
 the names of its call's parameters and how it moves a receptive field. Pure Python over shapes and
 plain values; never imports torch.
 
-Keys: a torch.nn class name ("Conv2d"; a subclass finds its nearest torch.nn class in its MRO), or
-"function:" and a torch function's name ("function:cat"), as the trace names its calls.
+Keys: a torch.nn class name ("Conv2d"; a subclass finds its nearest torch.nn class in its MRO),
+"function:" and a torch function's name ("function:cat"), as the trace names its calls, or the module
+and qualified name of a class of the user's ("mypkg.layers.Blur", registered by shapetrace.custom).
 The entries live in `spatial` (convolutions, pools, resampling; their closed forms in `spatial_forms`),
 `rearrange` (padding, pixel shuffle, Unfold, Fold), `dense` (Linear, Flatten, embeddings,
 shape-preserving layers), `sequence` (recurrent layers, attention), `functions` (concatenation,
@@ -32,11 +33,14 @@ from shapetrace.rules.table import (
     derive,
     field_effect,
     function_key,
+    generation,
     parameters_of,
     plain,
+    put_user_rule,
     read_attributes,
     register_rule,
     rule_for,
+    user_key,
 )
 
 __all__ = [
@@ -55,6 +59,9 @@ __all__ = [
     "parameters_of",
     "function_key",
     "field_effect",
+    "user_key",
+    "generation",
+    "put_user_rule",
     "dense",
     "functions",
     "products",

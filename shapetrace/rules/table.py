@@ -25,6 +25,9 @@ __all__ = [
     "parameters_of",
     "function_key",
     "field_effect",
+    "user_key",
+    "generation",
+    "put_user_rule",
 ]
 
 
@@ -45,8 +48,9 @@ class Derivation:
     textbook's (d2l) form where it differs."""
 
     shapes: tuple[Shape, ...]
-    formula: Message
-    textbook: Message | None = None
+    formula: Message | str | None = None  # a str: a user's rule's own words, shown as given
+    textbook: Message | str | None = None
+    values: Mapping[str, Any] | None = None  # a user's rule: the numbers its explain= text names
 
 
 class NotCheckable(Exception):
@@ -83,9 +87,34 @@ class Rule:
     # the MAC rule applies to a subclass that rewrites forward too
     form: FormRule | None = None  # the output sizes as closed forms of the input size (a "keep" field
     # passes them through unchanged)
+    attributes: tuple[str, ...] | None = None  # a user's layer (rules.user): exactly these module
+    # attributes are its settings, instead of the common ones and a reader
 
 
 RULES: dict[str, Rule] = {}
+# The user's own layer classes (shapetrace.custom), each with its key: module and qualified name
+_CLASSES: dict[type, str] = {}
+_GENERATION = [0]  # bumped by every such registration: introspect.rule_key's cache follows it
+
+
+def user_key(cls: type) -> str | None:
+    """The table's key of a registered class of the user's; None for any other class."""
+    return _CLASSES.get(cls)
+
+
+def generation() -> int:
+    """How many registrations of user classes there have been."""
+    return _GENERATION[0]
+
+
+def put_user_rule(cls: type, entry: Rule) -> None:
+    """Make `entry` the rule of the user's class `cls`, in place of any rule under the same key (an older
+    definition of the class, or this one registered again)."""
+    for known in [known for known, key in _CLASSES.items() if key == entry.key]:
+        del _CLASSES[known]
+    RULES[entry.key] = entry
+    _CLASSES[cls] = entry.key
+    _GENERATION[0] += 1
 
 
 def register_rule(
@@ -196,7 +225,10 @@ def plain(value: Any) -> Any:
 def read_attributes(key: str, state: Mapping[str, Any], parameters: Mapping[str, bool]) -> tuple:
     """A module's shape-relevant settings as (name, plain value) pairs: the common constructor
     arguments found in its attributes (`state`), whether it has a bias (`parameters`: name -> present),
-    then what its rule's reader adds."""
+    then what its rule's reader adds; for a user's layer, exactly the attributes its rule names."""
+    entry = RULES.get(key)
+    if entry is not None and entry.attributes is not None:
+        return tuple((name, plain(state[name])) for name in entry.attributes if name in state)
     found = [
         (name, plain(state[name]))
         for name in sorted(_ORDER.keys() & state.keys(), key=_ORDER.__getitem__)
@@ -204,7 +236,6 @@ def read_attributes(key: str, state: Mapping[str, Any], parameters: Mapping[str,
     ]
     if "bias" in parameters and "bias" not in state:
         found.append(("bias", parameters["bias"]))  # Linear, Conv: is there one
-    entry = RULES.get(key)
     if entry is not None and entry.read is not None:
         found.extend(entry.read(state, parameters).items())
     return tuple(found)

@@ -98,6 +98,10 @@ def _step(
         )
     except rules.NotCheckable as reason:
         raise NotReplayable(f"{layer.name}: {reason}") from None
+    except Refusal:
+        raise
+    except Exception as bug:  # a rule (of the user's, say) that cannot handle these shapes
+        raise NotReplayable(f"{layer.name}: the rule failed ({type(bug).__name__}: {bug})") from None
     if derivation is not None:
         return derivation.shapes
     raise NotReplayable(f"{layer.name} ({layer.type}) has no shape rule")
