@@ -145,7 +145,7 @@ def stacks(draw, dims: int):
 
 
 def _output_size(model: nn.Module, shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    device = next(model.parameters()).device
+    device = next((parameter.device for parameter in model.parameters()), torch.device("cpu"))
     try:
         with torch.no_grad():
             return tuple(model(torch.zeros(shape, device=device)).shape[2:])
@@ -300,3 +300,30 @@ def test_the_hint_for_a_huge_input_comes_from_the_forms_not_a_search(monkeypatch
             assert not runs, size
         else:
             assert runs, size
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@given(data=st.data())
+def test_forms_hold_on_the_public_random_stacks(dims, data):
+    """The stacks shapetrace.testing hands users (transposed convolutions, adaptive pools, BatchNorm
+    included): wherever PyTorch runs a stack, every form its trace gives equals the real size."""
+    from shapetrace.testing import layer_stacks, stack
+
+    case = data.draw(layer_stacks(dims))
+    model = stack(**case.config)
+    size_at = lambda size: (*case.input_shape[:2], *(size,) * dims)  # noqa: E731
+    assume(_output_size(model, size_at(case.input_shape[2])) is not None)
+    traced = shapetrace.trace(model, size_at(case.input_shape[2]))
+    leaves = [layer for layer in traced.layers if layer.is_leaf and layer.size_form is not None]
+    for size in data.draw(st.lists(st.integers(1, 48), min_size=1, max_size=4)):
+        if _output_size(model, size_at(size)) is None:
+            continue
+        with torch.no_grad():
+            value = torch.zeros(size_at(size))
+            by_name = {layer.name: layer for layer in traced.layers}
+            for name, module in model.named_children():
+                value = module(value)
+                for axis, form in enumerate(by_name[name].size_form or ()):
+                    if form is not None:
+                        assert form.at(size) == value.shape[2 + axis], (name, size, str(form))
+    assert all(len(layer.size_form) == dims for layer in leaves)
