@@ -4,6 +4,10 @@ to the solver's; the solver's shortcut, equal to exhaustive passes."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import pytest
 import torch
 from hypothesis import assume, given, settings
@@ -17,6 +21,7 @@ from shapetrace.formulas.closed import IDENTITY, SizeForm
 from shapetrace.render.closed import closed_lines, forms_text
 from shapetrace.solver import _meta_shadow, _Passes, _runs, solve
 
+ROOT = Path(__file__).resolve().parents[1]
 SIZES = range(1, 401)
 
 
@@ -262,6 +267,10 @@ def test_where_the_forms_stop_the_table_says_why():
         "No closed form from 2 (ConvTranspose2d) on: multiplying a size that was rounded down (k·⌊x/m⌋) "
         "gives no form ⌊(n·H + a)/m⌋"
     )
+    document = traced.to_dict()
+    assert document["form_stop"] == closed_lines(traced)[1]
+    jsonschema.validate(document, json.loads((ROOT / "docs" / "shapetrace-1.schema.json").read_text()))
+    assert "form_stop" not in shapetrace.trace(unet[:2], (1, 1, 32, 32)).to_dict()
     ceil = nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(3, 2, padding=1, ceil_mode=True))
     assert closed_lines(shapetrace.trace(ceil, (1, 1, 32, 32)), "zh")[1] == (
         "从 1 (MaxPool2d) 起没有闭式: 带填充的 ceil_mode 池化可能丢弃从填充区开始的最后一个窗口"

@@ -102,8 +102,8 @@ def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
 
 def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
     """The `shapetrace/1` document: the documented keys in their order, `flatten_form` only where a map
-    of the input is flattened, `notes` only where the trace has some, `error` only on failure; its
-    words in English (`terms`: how the hint names inputs)."""
+    of the input is flattened, `form_stop` only where the closed forms stop, `notes` only where the
+    trace has some, `error` only on failure; its words in English (`terms`: how the hint names inputs)."""
     totals = trace.totals
     document: dict[str, Any] = {
         "schema": SCHEMA,
@@ -126,6 +126,8 @@ def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
     }
     if trace.flatten_form is not None:
         document["flatten_form"] = _flatten_form(trace.flatten_form)
+    if trace.form_stop is not None:
+        document["form_stop"] = words(trace.form_stop, "en", terms)
     if trace.notes:
         document["notes"] = [words(note, "en", terms) for note in trace.notes]
     if trace.error is not None:
