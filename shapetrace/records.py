@@ -313,7 +313,8 @@ class ErrorInfo:
         found = self.working_sizes
         if found.spans:
             spans = tuple(str(first) if first == last else f"{first}-{last}" for first, last in found.spans)
-            sizes = msg("hint.sizes_work", sizes=Seq(spans))
+            one = len(spans) == 1 and found.spans[0][0] == found.spans[0][1]
+            sizes = msg("hint.size_works" if one else "hint.sizes_work", sizes=Seq(spans))
         else:
             sizes = msg("hint.sizes_none", lo=found.lo, hi=found.hi if found.complete else found.checked_to)
         if not found.complete:

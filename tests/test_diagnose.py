@@ -232,7 +232,7 @@ def test_the_closed_forms_lead_the_hint_to_the_one_size_that_works(monkeypatch):
     monkeypatch.setattr(solver, "HINT_BUDGET", 3.0)
     error = _error(model, (1, 1, 16, 16))
     assert error.trace.flatten_form is not None and error.trace.flatten_form.square == ((12, 12),)
-    assert error.hint.endswith("Inputs 12 (H = W) work."), error.hint
+    assert error.hint.endswith("Input 12 (H = W) works."), error.hint
     model.seconds = 0.0
     assert _runs_in_pytorch(model, (1, 1, 12, 12)) and not _runs_in_pytorch(model, (1, 1, 13, 13))
 

@@ -196,6 +196,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "not fit{context}.",
         "zh": "不是形状问题: {exception}{where}, 这是模型代码的错误, 而非尺寸不匹配{context}。",
     },
+    "hint.size_works": {"en": "Input {sizes} (H = W) works.", "zh": "输入 {sizes} (H = W) 可以运行。"},
     "hint.sizes_work": {"en": "Inputs {sizes} (H = W) work.", "zh": "输入 {sizes} (H = W) 可以运行。"},
     "hint.sizes_none": {
         "en": "No square input from {lo} to {hi} works.",
