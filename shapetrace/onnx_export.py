@@ -106,6 +106,10 @@ def _run_exporter(model: nn.Module, args: tuple, kwargs: dict[str, Any], weights
                     dynamo=False,
                     opset_version=OPSET,
                     export_params=weights,
+                    input_names=["input"]
+                    if len(args) == 1
+                    else [f"input{index}" for index in range(len(args))],
+                    output_names=["output"],
                 )
         except Exception as exc:  # noqa: BLE001 - every exporter failure becomes one line
             failure = exc

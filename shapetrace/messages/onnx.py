@@ -75,4 +75,15 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "ONNX: {names} 没有对应节点: {reason}",
     },
     "onnx.in_memory": {"en": "not saved", "zh": "未保存"},
+    # the handout's section
+    "handout.onnx": {"en": "The exported ONNX graph", "zh": "导出的 ONNX 图"},
+    "handout.onnx_intro": {
+        "en": "The graph in {path} as Netron draws it, every value with the shape onnx.shape_inference "
+        "gave it; the table lists the values on the data path.",
+        "zh": "{path} 中的图, 与 Netron 所画相同, 每个值都带有 onnx.shape_inference 推断出的形状; "
+        "下表列出数据通路上的各个值。",
+    },
+    "handout.onnx_value": {"en": "ONNX value", "zh": "ONNX 值"},
+    "handout.onnx_shape": {"en": "Shape", "zh": "形状"},
+    "handout.onnx_node": {"en": "Made by", "zh": "产生它的节点"},
 }
