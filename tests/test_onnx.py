@@ -272,3 +272,44 @@ def test_meta_device_says_export_needs_real_weights(tmp_path, capsys):
     code, _, err = _run(capsys, "lenet", "--device", "meta", "--onnx", str(tmp_path / "l.onnx"))
     assert code == 2
     assert "--onnx needs real weights" in err and len(err.strip().splitlines()) == 1
+
+
+@needs_onnx
+def test_the_handout_draws_the_onnx_graph_with_the_files_own_shapes(tmp_path, capsys):
+    import re
+
+    import onnx
+
+    code, _, err = _run(capsys, "lenet", "--onnx", str(tmp_path / "l.onnx"), "-o", str(tmp_path / "l.md"))
+    assert code == 0, err
+    page = (tmp_path / "l.md").read_text(encoding="utf-8")
+    assert "## The exported ONNX graph" in page and "![The exported ONNX graph](l.onnx.svg)" in page
+    drawn = re.findall(r'<text class="shape"[^>]*>([^<]*)</text>', (tmp_path / "l.onnx.svg").read_text())
+    model = onnx.load(str(tmp_path / "l.onnx"))
+    in_file = {
+        "[" + ", ".join(str(dim.dim_value) for dim in value.type.tensor_type.shape.dim) + "]"
+        for value in [*model.graph.input, *model.graph.value_info, *model.graph.output]
+    }
+    assert set(drawn) == in_file  # every value's shape on an arrow, as the file carries it
+    assert len(drawn) == len(model.graph.node) + 1  # a label per value a node makes, and the input's
+    rows = re.findall(r"^\| `([^`]+)` \| (\[[^]]*\]) \|", page, flags=re.M)
+    assert len(rows) == len(model.graph.node) + 1 and rows[0] == ("input", "[1, 1, 28, 28]")
+    code, _, _ = _run(
+        capsys, "lenet", "--onnx", str(tmp_path / "l.onnx"), "--lang", "zh", "-o", str(tmp_path / "l.html")
+    )
+    html = (tmp_path / "l.html").read_text(encoding="utf-8")
+    assert code == 0 and "导出的 ONNX 图" in html and 'id="lenet-onnx-N2"' in html
+
+
+@needs_onnx
+def test_the_drawn_graph_in_the_docs_is_what_shapetrace_draws_today():
+    from shapetrace import trace, zoo
+    from shapetrace.render.onnx_graph import onnx_svg
+
+    model = zoo.build("lenet")
+    result = trace(model, (1, 1, 28, 28)).to_onnx()
+    kept = (ROOT / "docs" / "images" / "lenet-onnx.svg").read_text(encoding="utf-8")
+    assert onnx_svg(result.onnx.graph, "lenet", prefix="lenet-onnx-") == kept, (
+        "stale: write onnx_svg(trace(lenet).to_onnx().onnx.graph, 'lenet', prefix='lenet-onnx-') "
+        "to docs/images/lenet-onnx.svg"
+    )
