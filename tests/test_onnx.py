@@ -268,10 +268,36 @@ def test_without_the_extra_one_line_names_the_install_command(tmp_path, capsys, 
     )
 
 
-def test_meta_device_says_export_needs_real_weights(tmp_path, capsys):
-    code, _, err = _run(capsys, "lenet", "--device", "meta", "--onnx", str(tmp_path / "l.onnx"))
-    assert code == 2
-    assert "--onnx needs real weights" in err and len(err.strip().splitlines()) == 1
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (("--device", "meta"), "--onnx needs real weights"),
+        (("--solve", "28"), "--onnx exports a trace; --solve makes none"),
+        (("alexnet",), "--onnx takes one model"),
+    ],
+)
+def test_onnx_usage_errors_are_one_line(tmp_path, capsys, extra, words):
+    models = ["lenet", *extra] if extra == ("alexnet",) else ["lenet"]
+    options = () if extra == ("alexnet",) else extra
+    code, out, err = _run(capsys, *models, "--onnx", str(tmp_path / "l.onnx"), *options)
+    assert code == 2 and out == ""
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "l.onnx").exists()
+
+
+@needs_onnx
+def test_exporting_leaves_the_model_as_it_was_found():
+    import torch
+
+    from shapetrace.onnx_export import export_graph
+
+    model = _Branches.build().train()
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    modes = [module.training for module in model.modules()]
+    export_graph(model, (2, 1, 8, 8))
+    assert [module.training for module in model.modules()] == modes  # exported in eval mode, put back
+    assert all(torch.equal(state[key], value) for key, value in model.state_dict().items())  # BN stats too
+    assert not any(module._forward_hooks or module._forward_pre_hooks for module in model.modules())
 
 
 @needs_onnx

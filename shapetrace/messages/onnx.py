@@ -18,6 +18,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
         },
     },
     "usage.onnx_one_model": {"en": "--onnx takes one model", "zh": "--onnx 只适用于单个模型"},
+    "usage.onnx_solve": {
+        "en": "--onnx exports a trace; --solve makes none",
+        "zh": "--onnx 导出一次追踪的结果; --solve 不做追踪",
+    },
     "usage.onnx_no_model": {
         "en": "to_onnx() needs the model: the traced one is gone, pass it as model=",
         "zh": "to_onnx() 需要模型: 追踪过的模型已不存在, 请以 model= 传入",
