@@ -212,7 +212,12 @@ def export_graph(
     except Exception as exc:  # noqa: BLE001 - an inference or checker failure, said in one line
         raise ExportError("onnx.check_failed", message=" ".join(str(exc).split())[:300]) from None
     if path is not None:
-        onnx.save(proto, os.fspath(path))
+        try:
+            onnx.save(proto, os.fspath(path))
+        except OSError as exc:
+            raise UsageError(
+                "usage.onnx_write", path=os.fspath(path), detail=exc.strerror or str(exc)
+            ) from None
     return _graph(proto, os.fspath(path) if path is not None else None)
 
 

@@ -286,6 +286,13 @@ def test_onnx_usage_errors_are_one_line(tmp_path, capsys, extra, words):
 
 
 @needs_onnx
+def test_a_file_that_cannot_be_written_is_bad_usage(tmp_path, capsys):
+    code, out, err = _run(capsys, "lenet", "--onnx", str(tmp_path / "missing" / "l.onnx"))
+    assert code == 2 and out == ""
+    assert err.startswith("shapetrace: error: cannot write the ONNX file") and "Traceback" not in err
+
+
+@needs_onnx
 def test_exporting_leaves_the_model_as_it_was_found():
     import torch
 

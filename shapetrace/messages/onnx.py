@@ -17,6 +17,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
             "zh": "--onnx 需要真实的权重: --device meta 上的模型没有权重 (请用 --device cpu)",
         },
     },
+    "usage.onnx_write": {
+        "en": "cannot write the ONNX file {path}: {detail}",
+        "zh": "无法写入 ONNX 文件 {path}: {detail}",
+    },
     "usage.onnx_one_model": {"en": "--onnx takes one model", "zh": "--onnx 只适用于单个模型"},
     "usage.onnx_solve": {
         "en": "--onnx exports a trace; --solve makes none",
