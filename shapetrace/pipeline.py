@@ -73,6 +73,10 @@ class Trace(TraceRecord):
             raise ExportError(result.onnx.error.code, **dict(result.onnx.error.values))
         return result
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickled trace is its record: the weak reference to the traced model stays behind."""
+        return {key: value for key, value in self.__dict__.items() if key != "_model"}
+
     def __str__(self) -> str:
         return self.to_table()
 

@@ -285,6 +285,19 @@ def test_onnx_usage_errors_are_one_line(tmp_path, capsys, extra, words):
     assert not (tmp_path / "l.onnx").exists()
 
 
+def test_a_trace_still_pickles_and_to_onnx_then_asks_for_the_model():
+    import pickle
+
+    from shapetrace import UsageError, trace, zoo
+
+    model = zoo.build("lenet")
+    result = trace(model, (1, 1, 28, 28))
+    copy = pickle.loads(pickle.dumps(result))
+    assert copy == result
+    with pytest.raises(UsageError, match="pass it as model="):
+        copy.to_onnx()
+
+
 @needs_onnx
 def test_a_file_that_cannot_be_written_is_bad_usage(tmp_path, capsys):
     code, out, err = _run(capsys, "lenet", "--onnx", str(tmp_path / "missing" / "l.onnx"))
