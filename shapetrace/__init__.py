@@ -8,13 +8,14 @@ from shapetrace.errors import ShapeError, UsageError
 
 if TYPE_CHECKING:
     from shapetrace.custom import Call, Derivation, Refusal, register_rule, shape_rule
-    from shapetrace.pipeline import Trace, trace
+    from shapetrace.errors import ExportError
+    from shapetrace.pipeline import Trace, export_onnx, trace
     from shapetrace.records import LayerRecord
     from shapetrace.solver import solve
 
 __all__ = [
     "trace", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord", "register_rule", "shape_rule",
-    "Call", "Derivation", "Refusal", "__version__",
+    "Call", "Derivation", "Refusal", "export_onnx", "ExportError", "__version__",
 ]  # fmt: skip
 __version__ = "0.1.0"
 
@@ -22,6 +23,8 @@ _LAZY = {
     "solve": "shapetrace.solver",
     "trace": "shapetrace.pipeline",
     "Trace": "shapetrace.pipeline",
+    "export_onnx": "shapetrace.pipeline",
+    "ExportError": "shapetrace.errors",
     "LayerRecord": "shapetrace.records",
     # rules for layers of your own (pure Python)
     "register_rule": "shapetrace.custom",

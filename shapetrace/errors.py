@@ -9,7 +9,7 @@ from shapetrace.messages import msg, render
 if TYPE_CHECKING:
     from shapetrace.records import TraceRecord
 
-__all__ = ["UsageError", "ShapeError", "TraceWarning"]
+__all__ = ["UsageError", "ShapeError", "ExportError", "TraceWarning"]
 
 
 class UsageError(ValueError):
@@ -34,6 +34,18 @@ class ShapeError(Exception):
         self.trace = trace
         self.layer = layer
         self.hint = hint
+
+
+class ExportError(Exception):
+    """The ONNX exporter could not export the model: the op it refused and the module it came from.
+    Carries its words as a message (`.message`), like UsageError."""
+
+    def __init__(self, code: str, /, **values: Any) -> None:
+        self.message = msg(code, **values)
+        super().__init__(code)
+
+    def __str__(self) -> str:
+        return render(self.message)
 
 
 class TraceWarning(RuntimeWarning):

@@ -4,6 +4,8 @@ renderings."""
 
 from __future__ import annotations
 
+import os
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,14 +13,14 @@ from shapetrace import inputs, introspect, solver
 from shapetrace._torch import nn, torch
 from shapetrace.analysis import analyse
 from shapetrace.diagnose import with_working_sizes
-from shapetrace.errors import ShapeError
+from shapetrace.errors import ExportError, ShapeError, UsageError
 from shapetrace.messages import Lang, Message, msg, render
 from shapetrace.recorder import LOCK, record
 from shapetrace.records import TraceRecord
 from shapetrace.render import data, markup, svg, table
 from shapetrace.views import without_function_rows
 
-__all__ = ["Trace", "trace"]
+__all__ = ["Trace", "trace", "export_onnx"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,26 @@ class Trace(TraceRecord):
 
     def to_svg(self, depth: int | None = None, lang: Lang = "en") -> str:
         return svg.render_svg(self, depth=depth, lang=lang)
+
+    def to_onnx(self, path: str | os.PathLike[str] | None = None, model: nn.Module | None = None) -> Trace:
+        """Export the traced model (or `model`) to ONNX at `path`, every value shaped and checked, and
+        return the trace with each layer's `onnx` cross-check. Needs the onnx extra; raises
+        ExportError (the op and its module) when the exporter fails, UsageError on the meta device."""
+        from shapetrace.onnx_export import export_trace
+
+        if model is None:
+            reference = self.__dict__.get("_model")
+            model = reference() if reference is not None else None
+        if model is None:
+            raise UsageError("usage.onnx_no_model")
+        result = Trace.of(export_trace(self, model, path))
+        if result.onnx is not None and result.onnx.error is not None:
+            raise ExportError(result.onnx.error.code, **dict(result.onnx.error.values))
+        return result
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A pickled trace is its record: the weak reference to the traced model stays behind."""
+        return {key: value for key, value in self.__dict__.items() if key != "_model"}
 
     def __str__(self) -> str:
         return self.to_table()
@@ -94,7 +116,23 @@ def trace(
     A module wrapped by torch.compile is traced through its original module, uncompiled; one trace
     runs at a time in the process, whatever the thread."""
     with LOCK:  # the inputs' random numbers too: the RNG state is the process's
-        return _trace(model, input_size, input_data, dtypes, device, model_name, functional, suggest_sizes)
+        result = _trace(model, input_size, input_data, dtypes, device, model_name, functional, suggest_sizes)
+    result.__dict__["_model"] = weakref.ref(model)  # for to_onnx(); not a field, never rendered
+    return result
+
+
+def export_onnx(
+    model: nn.Module,
+    input_size: Any = None,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    dtypes: Any = None,
+    device: str | torch.device | None = None,
+    model_name: str | None = None,
+) -> Trace:
+    """Trace `model`, export it to ONNX at `path` (every intermediate value shaped, checked: ready for
+    Netron) and cross-check the exported shapes against the trace: `trace().to_onnx(path)` in one call."""
+    return trace(model, input_size, dtypes=dtypes, device=device, model_name=model_name).to_onnx(path, model)
 
 
 def _trace(

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from shapetrace.formulas.closed import SizeForm
 from shapetrace.messages import Message, Seq, msg
+from shapetrace.onnx_records import OnnxGraph, OnnxMatch, OnnxNode, OnnxReport, OnnxShape
 
 __all__ = [
     "evolve",
@@ -27,6 +28,11 @@ __all__ = [
     "WorkingSizes",
     "ErrorInfo",
     "TraceRecord",
+    "OnnxNode",
+    "OnnxGraph",
+    "OnnxMatch",
+    "OnnxReport",
+    "OnnxShape",
     "SCHEMA",
 ]
 
@@ -226,6 +232,7 @@ class LayerRecord:
     is_function: bool = False  # a torch function called in a forward, not a module call
     size_form: tuple[SizeForm | None, ...] | None = None  # each spatial output size as a closed form of
     # the input size, per dim (None where it is not one); None where the output is no map of the input
+    onnx: OnnxMatch | None = None  # the exported graph's counterpart, where the trace was exported
 
     @property
     def formula(self) -> str | None:
@@ -348,6 +355,7 @@ class TraceRecord:
     hidden_output_sources: tuple[Source | None, ...] = ()
     flatten_form: FlattenForm | None = None  # where a map of the input is flattened for a Linear
     form_stop: Message | None = None  # where the closed forms of the sizes stop, and why
+    onnx: OnnxReport | None = None  # the ONNX export and its cross-check, where one was asked for
 
     @property
     def graph(self) -> tuple[LayerRecord, ...]:

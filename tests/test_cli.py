@@ -427,7 +427,7 @@ def test_list_gives_each_model_a_description(capsys):
 
 def test_the_installed_console_script_runs():
     script = Path(sys.executable).parent / "shapetrace"
-    assert script.exists(), "install the package (pip install -e '.[test]') to get the console script"
+    assert script.exists(), "install the package (pip install -e '.[test,onnx]') to get the console script"
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.startswith("shapetrace ")  # the main job: python -m
 

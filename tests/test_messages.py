@@ -19,7 +19,7 @@ CATALOG = entries()
 PREFIXES = (
     "formula", "refuse", "derive", "check", "hint", "word", "report", "compare", "solve", "diagram", "usage",
     "cli", "warn", "list", "zoo", "help", "neutral", "handout", "lineage", "quiz", "d2l", "note", "form",
-    "calc", "testing",
+    "calc", "testing", "onnx",
 )  # fmt: skip
 CODE = re.compile(r"""["']((?:""" + "|".join(PREFIXES) + r""")\.[a-z0-9_]+)["']""")
 
@@ -72,7 +72,7 @@ def test_chinese_text_is_chinese_where_the_english_has_words():
                 assert re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", chinese), code
 
 
-_NAMES = {"padding", "same", "valid", "Unflatten", "shapetrace", "bias", "attn", "zero"}
+_NAMES = {"padding", "same", "valid", "Unflatten", "shapetrace", "bias", "attn", "zero", "ONNX"}
 
 
 class _Blank(dict):

@@ -76,7 +76,7 @@ def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
 
     loaded = _load(spec, request, args, args.device)
     try:
-        return trace(
+        result = trace(
             loaded.module,
             [shape for shape, _ in loaded.inputs],
             dtypes=[getattr(torch, dtype) for _, dtype in loaded.inputs],
@@ -86,6 +86,11 @@ def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
         )
     except ShapeError as exc:
         return exc.trace
+    if args.onnx:  # the export and its cross-check; an exporter failure stays in result.onnx.error
+        from shapetrace.onnx_export import export_trace
+
+        return result.of(export_trace(result, loaded.module, args.onnx))
+    return result
 
 
 def _solve_range(text: str) -> tuple[int, int]:
@@ -215,12 +220,20 @@ def _report_failures(traces: list[Any], request: Request, args: argparse.Namespa
         for trace in failed:
             message = trace.error.message.splitlines()[0]
             _say("cli.failed", args.lang, model=trace.model, layer=trace.error.layer, message=message)
+    for trace in traces:  # the table shows it; other outputs get the line on stderr
+        if (
+            trace.onnx is not None
+            and trace.onnx.error is not None
+            and (args.output or request.output_format != "table")
+        ):
+            _say("cli.error", args.lang, message=trace.onnx.error)
+    unexported = [trace for trace in traces if trace.onnx is not None and trace.onnx.error is not None]
     mismatched = [trace for trace in traces if trace.checks["mismatch"]]
     if args.strict:
         for trace in mismatched:
             names = Seq(tuple(layer.name for layer in trace.layers if layer.check == "mismatch"))
             _say("cli.strict", args.lang, model=trace.model, names=names)
-    return 1 if failed or (args.strict and mismatched) else 0
+    return 1 if failed or unexported or (args.strict and mismatched) else 0
 
 
 def _run(argv: Sequence[str], lang: Lang) -> int:
@@ -242,6 +255,10 @@ def _run(argv: Sequence[str], lang: Lang) -> int:
         raise UsageError("usage.no_model")
     request = resolve(args)
     _check_device(args.device)
+    if args.onnx:
+        from shapetrace.onnx_export import require_onnx
+
+        require_onnx()
     if args.solve is not None:
         return _solve_all(args, request)
     traces = _trace_all(args.models, request, args)

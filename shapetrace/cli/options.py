@@ -51,6 +51,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--train",), {"action": "store_true"}),
     (("--style",), {"choices": ("table", "d2l"), "default": "table"}),
     (("--quiz",), {"nargs": "?", "const": "shapes", "choices": ("shapes", "params")}),
+    (("--onnx",), {"metavar": "FILE"}),
 )
 
 
@@ -122,6 +123,16 @@ class Request:
     output_format: str
 
 
+def _check_onnx(args: argparse.Namespace) -> None:
+    """--onnx exports one traced model, with real weights."""
+    if args.device == "meta":
+        raise UsageError("usage.onnx_meta")
+    if len(args.models) > 1:
+        raise UsageError("usage.onnx_one_model")
+    if args.solve is not None:
+        raise UsageError("usage.onnx_solve")
+
+
 def resolve(args: argparse.Namespace) -> Request:
     inputs = None
     if args.input:
@@ -144,6 +155,8 @@ def resolve(args: argparse.Namespace) -> Request:
         raise UsageError("usage.budget_positive", budget=args.budget)
     if args.depth is not None and args.depth < 1:
         raise UsageError("usage.depth", depth=args.depth)
+    if args.onnx is not None:
+        _check_onnx(args)
     if args.output is not None and not args.output.strip():
         raise UsageError("usage.output_empty")
     output_format = args.format

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, custom, diagnosis, forms, handout, notes, report, usage, workings
+from shapetrace.messages import (
+    calculator,
+    custom,
+    diagnosis,
+    forms,
+    handout,
+    notes,
+    onnx,
+    report,
+    usage,
+    workings,
+)
 
 __all__ = ["CATALOG"]
 
@@ -27,6 +38,7 @@ CATALOG = _merged(
     forms.MESSAGES,
     handout.MESSAGES,
     notes.MESSAGES,
+    onnx.MESSAGES,
     report.MESSAGES,
     usage.MESSAGES,
     workings.MESSAGES,

@@ -11,7 +11,16 @@ from typing import Any
 
 from shapetrace.formulas.closed import SizeForm
 from shapetrace.messages import Terms
-from shapetrace.records import SCHEMA, FlattenForm, LayerRecord, ReceptiveField, Source, TraceRecord
+from shapetrace.records import (
+    SCHEMA,
+    FlattenForm,
+    LayerRecord,
+    OnnxMatch,
+    OnnxReport,
+    ReceptiveField,
+    Source,
+    TraceRecord,
+)
 from shapetrace.render.closed import expression
 from shapetrace.render.common import format_value, words
 
@@ -69,9 +78,37 @@ def _source(source: Source | None) -> dict[str, int] | None:
     return {"layer": source.layer, "output": source.output}
 
 
-def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
-    """One layer: the documented core fields, then the ones shapetrace adds after `receptive_field`."""
+def _onnx_match(match: OnnxMatch) -> dict[str, Any]:
     return {
+        "status": match.status,
+        "node": match.node,
+        "op": match.op,
+        "shape": list(match.shape) if match.shape is not None else None,
+        "reason": words(match.reason, "en") or None,
+    }
+
+
+def _onnx_report(report: OnnxReport, layers: tuple[LayerRecord, ...]) -> dict[str, Any]:
+    graph = report.graph
+    if graph is None:
+        return {"error": words(report.error, "en")}
+    statuses = [layer.onnx.status for layer in layers if layer.onnx is not None]
+    compared = [status for status in statuses if status != "absent"]
+    return {
+        "path": graph.path,
+        "opset": graph.opset,
+        "nodes": len(graph.nodes),
+        "values": {name: list(shape) if shape is not None else None for name, shape in graph.shapes},
+        "agree": compared.count("agree"),
+        "differ": compared.count("differ"),
+        "absent": len(statuses) - len(compared),
+    }
+
+
+def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
+    """One layer: the documented core fields, then the ones shapetrace adds after `receptive_field`;
+    `onnx` only where the trace was exported."""
+    entry = {
         "index": layer.index,
         "name": layer.name,
         "type": layer.type,
@@ -98,6 +135,9 @@ def layer_to_dict(layer: LayerRecord) -> dict[str, Any]:
         "attributes": {key: _jsonable(value) for key, value in layer.attributes},
         "size_form": None if layer.size_form is None else [size_form(form) for form in layer.size_form],
     }
+    if layer.onnx is not None:
+        entry["onnx"] = _onnx_match(layer.onnx)
+    return entry
 
 
 def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
@@ -128,6 +168,8 @@ def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
         document["flatten_form"] = _flatten_form(trace.flatten_form)
     if trace.form_stop is not None:
         document["form_stop"] = words(trace.form_stop, "en", terms)
+    if trace.onnx is not None:
+        document["onnx"] = _onnx_report(trace.onnx, trace.layers)
     if trace.notes:
         document["notes"] = [words(note, "en", terms) for note in trace.notes]
     if trace.error is not None:

@@ -15,6 +15,7 @@ from shapetrace.render.closed import closed_lines, layer_form_text
 from shapetrace.render.common import brief_config, format_count, format_value, say, visible_layers, words
 from shapetrace.render.diagram import OVERVIEW_BOXES, block_diagram, build_diagram, figure_blocks
 from shapetrace.render.layout import lay_out
+from shapetrace.render.onnx_graph import onnx_svg, onnx_values
 from shapetrace.render.svg import paint
 from shapetrace.render.table import failure_lines, footer_lines
 
@@ -157,6 +158,22 @@ def _figures(trace: TraceRecord, lang: Lang, depth: int | None) -> dict[str, Any
     }
 
 
+def _onnx(trace: TraceRecord, lang: Lang) -> dict[str, Any] | None:
+    """The exported graph drawn with its shapes and the table of its values, where there is one."""
+    graph = trace.onnx.graph if trace.onnx is not None else None
+    if graph is None:
+        return None
+    return {
+        "title": say("handout.onnx", lang),
+        "intro": say("handout.onnx_intro", lang, path=graph.path or say("onnx.in_memory", lang)),
+        "svg": onnx_svg(graph, trace.model, prefix=f"{_slug(trace.model)}-onnx-"),
+        "values": onnx_values(graph),
+        "headers": [
+            say(code, lang) for code in ("handout.onnx_value", "handout.onnx_shape", "handout.onnx_node")
+        ],
+    }
+
+
 def handout_view(
     trace: TraceRecord, lang: Lang = "en", terms: Terms = "api", depth: int | None = None
 ) -> dict[str, Any]:
@@ -200,6 +217,7 @@ def handout_view(
         "fields": _fields(trace),
         "closed": closed_lines(trace, lang),
         "figures": _figures(trace, lang, depth),
+        "onnx": _onnx(trace, lang),
         "totals": footer_lines(trace, wrap=False, lang=lang),
         "failure": failure_lines(trace, lang, terms),
     }

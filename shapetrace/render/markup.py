@@ -67,9 +67,12 @@ def markdown_document(
     for view in views:
         figure = view["figures"]
         stem = f"{figure_base}.{view['model']}" if figure_base and len(views) > 1 else figure_base
-        for key, svg, title in [("overview", figure["overview"], view["model"])] + [
-            (block["key"], block["svg"], block["title"]) for block in figure["blocks"]
-        ]:
+        onnx = view["onnx"]
+        for key, svg, title in (
+            [("overview", figure["overview"], view["model"])]
+            + [(block["key"], block["svg"], block["title"]) for block in figure["blocks"]]
+            + ([("onnx", onnx["svg"], onnx["title"])] if onnx else [])
+        ):
             if stem is None:
                 markdown = svg.strip()
             else:
@@ -78,6 +81,8 @@ def markdown_document(
                 markdown = f"![{title}]({name.rpartition('/')[2]})"
             if key == "overview":
                 figure["overview_markdown"] = markdown
+            elif key == "onnx":
+                onnx["markdown"] = markdown
             else:
                 next(block for block in figure["blocks"] if block["key"] == key)["markdown"] = markdown
     return Document(template("handout.md.j2").render(**_page(views, lang)), figures)

@@ -11,6 +11,7 @@ from shapetrace.render.common import (
     brief_config,
     format_bytes,
     format_count,
+    format_shape,
     format_shapes,
     format_si,
     format_value,
@@ -27,6 +28,8 @@ __all__ = [
     "headers",
     "derivation_text",
     "field_text",
+    "onnx_cell",
+    "onnx_lines",
 ]
 
 _ALIGN = ("left", "left", "left", "left", "right", "right", "left")
@@ -101,15 +104,28 @@ def derivation_text(layer: LayerRecord, lang: Lang = "en") -> str:
     return text
 
 
+def onnx_cell(layer: LayerRecord, lang: Lang = "en") -> str:
+    """The ONNX column: ok, the exported shape where it differs, none where no node stands for it."""
+    match = layer.onnx
+    if match is None:
+        return ""
+    if match.status == "agree":
+        return say("onnx.agree", lang)
+    if match.status == "differ":
+        return say("onnx.differ", lang, shape=format_shape(match.shape) if match.shape else "?")
+    return say("onnx.absent", lang)
+
+
 def table_rows(
     layers: list[LayerRecord],
     failing: str | None = None,
     lang: Lang = "en",
     explain: bool = False,
     every: tuple[LayerRecord, ...] = (),
+    onnx: bool = False,
 ) -> list[tuple[str, ...]]:
     """The table's rows, as strings, for these layers; `failing` names the module that raised,
-    `every` is the whole trace, to mark containers that hide a mismatch."""
+    `every` is the whole trace, to mark containers that hide a mismatch; `onnx`: the ONNX column."""
     holders = _holding_mismatches(layers, every)
     rows = []
     for layer in layers:
@@ -121,6 +137,8 @@ def table_rows(
             format_count(layer.params) if layer.params else "-",
             format_count(layer.macs) if layer.macs else "-",
         )
+        if onnx:
+            row = (*row, onnx_cell(layer, lang))
         if explain:
             row = (*row, field_text(layer, lang), layer_form_text(layer), derivation_text(layer, lang))
         rows.append(row)
@@ -193,6 +211,45 @@ def _layout_notes(trace: TraceRecord, lang: Lang) -> list[str]:
     return lines
 
 
+def onnx_lines(trace: TraceRecord, lang: Lang = "en") -> list[str]:
+    """The ONNX export's line: how many calls agree with the exported graph, then one line for each
+    that differs or has no node; or the exporter's failure."""
+    report = trace.onnx
+    if report is None:
+        return []
+    if report.graph is None:
+        return [words(report.error, lang)]
+    graph = report.graph
+    matched = [layer for layer in trace.layers if layer.onnx is not None]
+    compared = [layer for layer in matched if layer.onnx.status != "absent"]
+    lines = [
+        say(
+            "onnx.footer", lang,
+            path=graph.path or say("onnx.in_memory", lang), opset=graph.opset, nodes=len(graph.nodes),
+            values=len(graph.shapes), shaped=len(graph.shapes) - len(graph.unshaped),
+            agree=sum(layer.onnx.status == "agree" for layer in compared), compared=len(compared),
+        )
+    ]  # fmt: skip
+    absent: dict[str, list[str]] = {}  # reason -> names: 17 fused BatchNorms make one line
+    for layer in matched:
+        match = layer.onnx
+        if match.status == "differ":
+            lines.append(
+                say(
+                    "onnx.footer_differ", lang,
+                    name=layer.name, type=layer.type, node=match.node,
+                    shape=format_shape(match.shape) if match.shape else "?",
+                    traced=format_value(layer.outputs),
+                )
+            )  # fmt: skip
+        elif match.status == "absent":
+            names = absent.setdefault(words(match.reason, lang), [])
+            names += [] if layer.name in names else [layer.name]
+    for reason, names in absent.items():
+        lines.append(say("onnx.footer_absent", lang, names=", ".join(names), reason=reason))
+    return lines
+
+
 def footer_lines(trace: TraceRecord, wrap: bool = True, lang: Lang = "en") -> list[str]:
     """Totals, cross-check counts, the MAC convention and notes; `wrap=False`: one line a statement."""
     lines = _totals_lines(trace, wrap, lang)
@@ -203,6 +260,7 @@ def footer_lines(trace: TraceRecord, wrap: bool = True, lang: Lang = "en") -> li
         if layer.check == "mismatch":
             lines.append(say("report.mismatch_note", lang, name=layer.name, note=words(layer.finding, lang)))
     lines += _layout_notes(trace, lang)
+    lines += onnx_lines(trace, lang)
     if any(layer.reused for layer in trace.layers):
         lines.append(say("report.reused", lang))
     lines += [say("note.footer", lang, note=words(note, lang)) for note in trace.notes]
@@ -229,10 +287,14 @@ def render_table(
 ) -> str:
     """The whole table as text: a title, the rows, the footer, and the error if forward failed."""
     failing = trace.error.layer if trace.error is not None else None
+    onnx = trace.onnx is not None and trace.onnx.graph is not None
+    names = headers(lang, explain)
+    if onnx:
+        names = (*names[:6], say("onnx.header", lang), *names[6:])
     body = tabulate(
-        table_rows(visible_layers(trace, depth), failing, lang, explain, trace.layers),
-        headers=headers(lang, explain),
-        colalign=_ALIGN[:6] + (("left", "left", "left") if explain else ()),
+        table_rows(visible_layers(trace, depth), failing, lang, explain, trace.layers, onnx),
+        headers=names,
+        colalign=_ALIGN[:6] + (("left",) if onnx else ()) + (("left", "left", "left") if explain else ()),
         tablefmt="simple",
         preserve_whitespace=True,
         disable_numparse=True,
