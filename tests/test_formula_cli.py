@@ -363,24 +363,18 @@ def test_the_command_refuses_exactly_where_pytorch_raises(kind, sizes, k, s, p, 
         assert (status, err) == (0, "") and printed_sizes(out) == expected, argv
 
 
-def test_the_command_imports_no_torch_and_takes_under_a_fifth_of_a_second():
-    """Timed in a fresh interpreter from `from shapetrace.cli import main` to the printed worksheet:
-    everything but the interpreter's own start. The best of up to five runs: the suite may share the CPU."""
+def test_the_command_imports_no_torch():
+    """From `from shapetrace.cli import main` to the printed worksheet in a fresh interpreter, torch is
+    never imported (its time is benchmarks/bench_formula.py's claim, not a test's)."""
     probe = (
-        "import sys, time, io, contextlib; start = time.perf_counter(); from shapetrace.cli import main\n"
+        "import sys, io, contextlib; from shapetrace.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         "    code = main(['formula', 'conv', '--h', '224', '--k', '11', '--s', '4', '--p', '1'])\n"
-        "elapsed = time.perf_counter() - start\n"
         "assert code == 0 and '= 54' in out.getvalue()\n"
-        "print('torch' in sys.modules, elapsed)"
+        "print('torch' in sys.modules)"
     )
-    times: list[float] = []
-    while len(times) < 5 and min(times, default=1.0) >= 0.2:  # a loaded machine gets a few tries
-        result = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60
-        )
-        assert result.returncode == 0, result.stderr
-        imported, elapsed = result.stdout.split()
-        assert imported == "False"
-        times.append(float(elapsed))
-    assert min(times) < 0.2, times
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False"]
