@@ -11,10 +11,12 @@ if TYPE_CHECKING:
     from shapetrace.pipeline import Trace, trace
     from shapetrace.records import LayerRecord
     from shapetrace.solver import solve
+    from shapetrace.summaries import Summary, summary
 
 __all__ = [
-    "trace", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord", "register_rule", "shape_rule",
-    "Call", "Derivation", "Refusal", "__version__",
+    "trace", "summary", "Summary", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord",
+    "register_rule",
+    "shape_rule", "Call", "Derivation", "Refusal", "__version__",
 ]  # fmt: skip
 __version__ = "0.1.0"
 
@@ -22,6 +24,8 @@ _LAZY = {
     "solve": "shapetrace.solver",
     "trace": "shapetrace.pipeline",
     "Trace": "shapetrace.pipeline",
+    "summary": "shapetrace.summaries",
+    "Summary": "shapetrace.summaries",
     "LayerRecord": "shapetrace.records",
     # rules for layers of your own (pure Python)
     "register_rule": "shapetrace.custom",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shapetrace.messages import calculator, custom, diagnosis, forms, handout, notes, report, usage, workings
+from shapetrace.messages import summary as summary_words
 
 __all__ = ["CATALOG"]
 
@@ -28,6 +29,7 @@ CATALOG = _merged(
     handout.MESSAGES,
     notes.MESSAGES,
     report.MESSAGES,
+    summary_words.MESSAGES,
     usage.MESSAGES,
     workings.MESSAGES,
 )
