@@ -121,3 +121,21 @@ class Recurrent(nn.Module):
         for _ in range(3):
             x = torch.tanh(self.cell(x))
         return x
+
+
+class PackedLSTM(nn.Module):
+    """Sequences of different lengths, packed, through an LSTM: only the real time steps run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(16, 32, batch_first=True)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, (hidden, _) = self.lstm(packed)
+        return hidden[-1]
+
+
+def sequence_linear() -> nn.Module:
+    """A Linear on (batch, time, features): it runs at every time step."""
+    return nn.Sequential(nn.Linear(64, 128))

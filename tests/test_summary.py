@@ -19,6 +19,7 @@ from tests import summary_models as fixtures
 from tests.oracles import torch_math_flops
 
 RECORDED = Path(__file__).parent / "recorded"
+PAGE = Path(__file__).parent.parent / "docs" / "from-torchinfo.md"
 
 
 def golden(request, name: str, text: str) -> str:
@@ -102,13 +103,18 @@ CASES = [
         {"input_data": {"image": torch.randn(2, 6), "meta": torch.randn(2, 3)}},
         {"macs"},  # torchinfo adds the bias as MACs; FlopCounterMode does not
     ),
+    (
+        "packed-lstm",
+        fixtures.PackedLSTM,
+        {"input_data": [torch.randn(4, 10, 16), torch.tensor([10, 7, 5, 2])]},
+        {"macs"},
+    ),
+    ("linear-on-a-sequence", fixtures.sequence_linear, {"input_size": (2, 16, 64)}, {"macs"}),
 ]
 
 
-@pytest.mark.parametrize(
-    ("factory", "inputs", "torchinfo_wrong"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
-)
-def test_totals_and_shapes_equal_pytorch_where_torchinfo_differs(factory, inputs, torchinfo_wrong):
+@pytest.mark.parametrize(("case", "factory", "inputs", "torchinfo_wrong"), CASES, ids=[c[0] for c in CASES])
+def test_totals_and_shapes_equal_pytorch_where_torchinfo_differs(case, factory, inputs, torchinfo_wrong):
     torch.manual_seed(0)
     model = factory()
     truth = pytorch_truth(model, inputs)
@@ -122,6 +128,38 @@ def test_totals_and_shapes_equal_pytorch_where_torchinfo_differs(factory, inputs
     assert _rows_by_name(ours) == truth["calls"]
     assert (theirs.total_params != truth["params"]) == ("params" in torchinfo_wrong)
     assert (theirs.total_mult_adds != truth["macs"]) == ("macs" in torchinfo_wrong)
+    # the page's row of this case says what the run gives
+    row = _page_rows()[case]
+    assert row[0] == f"{truth['params']:,} / {truth['macs']:,}"
+    assert row[1] == f"{ours.total_params:,} / {ours.total_mult_adds:,}"
+    assert row[2].replace("**", "") == f"{theirs.total_params:,} / {theirs.total_mult_adds:,}"
+
+
+def _page_rows() -> dict[str, list[str]]:
+    """docs/from-torchinfo.md's table of differences: case -> [PyTorch, shapetrace, torchinfo] cells."""
+    rows = {}
+    for line in PAGE.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells[1:4]
+    return rows
+
+
+def test_the_page_lists_every_case():
+    assert sorted(_page_rows()) == sorted(case[0] for case in CASES)
+
+
+def test_the_pages_python_example_prints_what_the_page_shows_and_pytorchs_counts(capsys):
+    text = PAGE.read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = text.split("```text\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(code, scope)
+    assert capsys.readouterr().out == shown
+    model = scope["TiedLM"]()
+    truth = pytorch_truth(model, {"input_data": torch.zeros(2, 5, dtype=torch.long)})
+    assert f"Total params: {truth['params']:,}\n" in shown
+    assert f"({truth['macs']:,} MACs)" in shown
 
 
 def test_memory_totals_have_torchinfos_meaning_in_mb_of_ten_to_the_sixth():
