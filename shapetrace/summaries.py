@@ -164,7 +164,7 @@ def summary(
     script) prints the table, 2 with a row per parameter tensor, 0 prints nothing; the result holds
     the numbers either way. `cache_forward_pass` is accepted and has no effect: every call traces."""
     if verbose is None:
-        verbose = 0 if hasattr(sys, "ps1") else 1
+        verbose = 0 if getattr(sys, "ps1", None) else 1  # quiet at an interactive prompt, as torchinfo
     has_input = input_size is not None or input_data is not None
     options = options_of(col_names, row_settings, depth, verbose, col_width, has_input)
     if has_input:

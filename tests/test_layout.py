@@ -124,7 +124,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         | {"shapetrace.diagnose"},
         set(),
     ),
-    "shapetrace.render": (_PURE, {"tabulate", "jinja2", "grandalf"}),
+    "shapetrace.render": (_PURE, {"tabulate", "jinja2", "grandalf", "wcwidth"}),  # wcwidth: tabulate's
     "shapetrace.solver": (
         _PURE
         | {

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tabulate import tabulate
+from wcwidth import wcswidth
 
 from shapetrace.messages import Lang
 from shapetrace.render.common import format_count, format_shape, say
@@ -201,10 +202,19 @@ def _ascii(text: str) -> str:
     return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
 
 
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal (a Chinese character two): wcwidth, as tabulate measures."""
+    return max(wcswidth(text), len(text))
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
 def _widths(header: tuple[str, ...], body: list[tuple[str, ...]], col_width: int) -> list[int]:
     widths = []
     for position, title in enumerate(header):
-        longest = max([len(title), *(len(row[position]) for row in body)]) + 2
+        longest = max([_width(title), *(_width(row[position]) for row in body)]) + 2
         widths.append(longest if position == 0 else max(col_width, longest))
     return widths
 
@@ -222,7 +232,7 @@ def render_summary(
     widths = _widths(header, body, options.col_width)
 
     def line(cells: tuple[str, ...]) -> str:
-        return "".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+        return "".join(_pad(cell, width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     rule = "=" * sum(widths)
     lines = [rule, line(header), rule, *(line(row) for row in body), rule]
