@@ -381,3 +381,16 @@ def test_a_torchinfo_script_runs_unchanged_with_the_import_switched(capsys):
     nested = fixtures.Nested()
     truth = pytorch_truth(nested, {"input_size": (1, 3, 8, 8)})
     assert f"TOTAL {truth['params']} {truth['macs']}" in out
+
+
+def test_torchinfos_enums_name_the_same_columns_and_row_settings():
+    from torchinfo import ColumnSettings, RowSettings
+
+    model = fixtures.Nested()
+    columns = [ColumnSettings.INPUT_SIZE, ColumnSettings.MULT_ADDS]
+    by_enum = summary(model, (1, 3, 8, 8), col_names=columns, row_settings=[RowSettings.VAR_NAMES], verbose=0)
+    by_name = summary(
+        model, (1, 3, 8, 8), col_names=["input_size", "mult_adds"], row_settings=["var_names"], verbose=0
+    )
+    assert str(by_enum) == str(by_name)
+    assert "Mult-Adds" in str(by_name) and "Sequential (features)" in str(by_name)

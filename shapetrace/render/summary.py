@@ -148,14 +148,12 @@ def _table(
             (_label(row, options.row_settings),
              *(_cell(column, row, folded, totals.params, lang) for column in options.columns))
         )  # fmt: skip
-        if options.verbose >= 2:
+        if options.verbose >= 2 and not row.is_recursive:  # the tensors, at the module's first call
             for tensor in row.params:
                 label = _branch(row.depth + 1, "ascii_only" in options.row_settings) + tensor.name
-                cells = tuple(
-                    format_count(tensor.count) if column == "num_params" else
-                    format_shape(tensor.shape) if column in ("kernel_size", "output_size") else ""
-                    for column in options.columns
-                )  # fmt: skip
+                cells = (
+                    format_count(tensor.count) if column == "num_params" else "" for column in options.columns
+                )
                 body.append((f"{label} {format_shape(tensor.shape)}", *cells))
     return header, body
 
