@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 import torchinfo
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 
 import shapetrace
@@ -367,7 +369,9 @@ from torchinfo import summary
 summary(Nested(), input_size=(2, 3, 8, 8))
 summary(Tagger(), input_data=torch.randint(0, 50, (2, 7)))
 summary(Tied(), input_size=(2, 5), dtypes=[torch.long], col_names=("input_size", "output_size", "num_params"))
-stats = summary(Nested(), (3, 8, 8), batch_dim=0, depth=1, verbose=0)
+stats = summary(
+    Nested(), (3, 8, 8), batch_dim=0, depth=1, verbose=0, device="cpu", mode="eval", cache_forward_pass=True
+)
 print("TOTAL", stats.total_params, stats.total_mult_adds)
 """
 
@@ -394,3 +398,13 @@ def test_torchinfos_enums_name_the_same_columns_and_row_settings():
     )
     assert str(by_enum) == str(by_name)
     assert "Mult-Adds" in str(by_name) and "Sequential (features)" in str(by_name)
+
+
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), data=st.data())
+def test_batch_dim_inserts_where_unsqueeze_does(shape, data):
+    """torchinfo's batch_dim is unsqueeze's dim: the same place for every dim, negative ones too."""
+    from shapetrace.inputs import arguments
+
+    batch_dim = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    (tensor,), _ = arguments(tuple(shape), None, None, torch.device("meta"), batch_dim=batch_dim)
+    assert tensor.shape == torch.empty(shape).unsqueeze(batch_dim).shape
