@@ -80,6 +80,8 @@ def _choices(
         return default
     if isinstance(values, str):
         values = (values,)
+    if not isinstance(values, Iterable):
+        raise UsageError(code, **{key: repr(values)}, choices=Seq(allowed))
     chosen = []
     for value in values:
         name = getattr(value, "name", value)  # torchinfo's enums (ColumnSettings.NUM_PARAMS) by name too
@@ -105,9 +107,11 @@ def options_of(
     settings = _choices(row_settings, ROW_SETTINGS, "usage.summary_row_setting", "setting", ("depth",))
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise UsageError("usage.summary_depth", depth=repr(depth))
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+    if verbose not in (0, 1, 2):  # False and True too, as torchinfo takes them
         raise UsageError("usage.summary_verbose", verbose=repr(verbose))
-    return SummaryOptions(columns, settings, depth, verbose, max(int(col_width), 1))
+    if not isinstance(col_width, int) or isinstance(col_width, bool) or col_width < 1:
+        raise UsageError("usage.summary_col_width", col_width=repr(col_width))
+    return SummaryOptions(columns, settings, depth, int(verbose), col_width)
 
 
 def _own(model: nn.Module) -> dict[str, tuple[ParamTensor, ...]]:

@@ -311,6 +311,8 @@ def test_hide_recursive_layers_drops_the_repeated_calls():
         ({"verbose": 3}, "verbose takes 0, 1 or 2"),
         ({"depth": -1}, "depth must be"),
         ({"batch_dim": "0"}, "batch_dim takes a whole number"),
+        ({"col_width": "wide"}, "col_width must be"),
+        ({"col_names": 3}, "unknown column 3"),
     ],
 )
 def test_bad_arguments_are_one_usage_error(arguments, message):

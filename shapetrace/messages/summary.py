@@ -92,6 +92,10 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "verbose takes 0, 1 or 2, got {verbose}",
         "zh": "verbose 只接受 0、1 或 2, 实际为 {verbose}",
     },
+    "usage.summary_col_width": {
+        "en": "col_width must be a whole number of at least 1, got {col_width}",
+        "zh": "col_width 必须是不小于 1 的整数, 实际为 {col_width}",
+    },
     "usage.summary_depth": {
         "en": "depth must be a whole number of at least 0, got {depth}",
         "zh": "depth 必须是不小于 0 的整数, 实际为 {depth}",
