@@ -12,7 +12,7 @@ from typing import Any
 from shapetrace import introspect
 from shapetrace._torch import nn, torch
 from shapetrace.errors import UsageError
-from shapetrace.messages import Lang, Seq
+from shapetrace.messages import Lang, Message, Seq
 from shapetrace.pipeline import Trace, trace
 from shapetrace.render import svg
 from shapetrace.render.summary import COLUMNS, ROW_SETTINGS, SummaryOptions, render_summary, summary_html
@@ -62,7 +62,11 @@ class Summary:
         return self.totals.param_bytes
 
     def __str__(self) -> str:
-        return render_summary(self.summary_list, self.totals, self.options, self.lang)
+        return render_summary(self.summary_list, self.totals, self.options, self.lang, self._notes())
+
+    def _notes(self) -> tuple[Message, ...]:
+        """How the trace counted what hooks could not see (a compiled or TorchScript model, ...)."""
+        return self.trace.notes if self.trace is not None else ()
 
     def __repr__(self) -> str:  # torchinfo's result reprs as its table too
         return str(self)
@@ -70,7 +74,7 @@ class Summary:
     def _repr_html_(self) -> str:
         """The summary as an HTML table with its totals, and the trace's diagram (inline SVG)."""
         diagram = svg.render_svg(self.trace, lang=self.lang) if self.trace is not None else ""
-        return summary_html(self.summary_list, self.totals, self.options, self.lang, diagram)
+        return summary_html(self.summary_list, self.totals, self.options, self.lang, diagram, self._notes())
 
 
 def _choices(
@@ -176,8 +180,9 @@ def summary(
             model, input_size, input_data=input_data, dtypes=dtypes, device=device, batch_dim=batch_dim,
             forward_kwargs=kwargs, mode=mode,
         )  # fmt: skip
-        lazy = any(nn.parameter.is_lazy(parameter) for parameter in model.parameters())
-        own = None if lazy else _own(model)  # a lazy model is traced as a copy: its counts are the trace's
+        traced = introspect.compiled_original(model) or model  # torch.compile's wrapper: the module inside
+        lazy = any(nn.parameter.is_lazy(parameter) for parameter in traced.parameters())
+        own = None if lazy else _own(traced)  # a lazy model is traced as a copy: its counts are the trace's
         result = Summary(summary_rows(recorded, own), summary_totals(recorded), options, recorded)
     else:
         rows, totals = _static(model)

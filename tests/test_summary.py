@@ -410,3 +410,11 @@ def test_batch_dim_inserts_where_unsqueeze_does(shape, data):
     batch_dim = data.draw(st.integers(-len(shape) - 1, len(shape)))
     (tensor,), _ = arguments(tuple(shape), None, None, torch.device("meta"), batch_dim=batch_dim)
     assert tensor.shape == torch.empty(shape).unsqueeze(batch_dim).shape
+
+
+def test_a_compiled_model_is_summarised_through_its_module_and_says_so():
+    inner = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+    result = summary(torch.compile(inner), input_size=(2, 4), verbose=0)
+    assert result.total_params == sum(p.numel() for p in inner.parameters())
+    assert result.summary_list[1].num_params == result.summary_list[1].own_params == 20
+    assert "wrapped by torch.compile" in str(result) and "wrapped by torch.compile" in result._repr_html_()

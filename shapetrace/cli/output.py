@@ -52,7 +52,8 @@ def _summaries(traces: list[Any], request: Request, args: argparse.Namespace) ->
     settings = ("depth", "ascii_only") if args.ascii else ("depth",)
     options = SummaryOptions(request.columns, settings, args.depth)
     texts = [
-        render_summary(summary_rows(trace), summary_totals(trace), options, args.lang) for trace in traces
+        render_summary(summary_rows(trace), summary_totals(trace), options, args.lang, trace.notes)
+        for trace in traces
     ]
     return Document("\n".join(texts))
 

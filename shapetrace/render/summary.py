@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from tabulate import tabulate
 from wcwidth import wcswidth
 
-from shapetrace.messages import Lang
-from shapetrace.render.common import format_count, format_shape, say
+from shapetrace.messages import Lang, Message
+from shapetrace.render.common import format_count, format_shape, say, words
 from shapetrace.render.table import derivation_text, field_text
 from shapetrace.summary_records import SummaryRow, SummaryTotals
 
@@ -222,8 +222,10 @@ def render_summary(
     totals: SummaryTotals,
     options: SummaryOptions = SummaryOptions(),
     lang: Lang = "en",
+    notes: Sequence[Message] = (),
 ) -> str:
-    """The summary as torchinfo lays it out: '=' rules, the header, one line a row, the totals."""
+    """The summary as torchinfo lays it out: '=' rules, the header, one line a row, the totals; then
+    the trace's `notes` (a compiled or TorchScript model, packed weights: how it was counted)."""
     header, body = _table(rows, totals, options, lang)
     if "ascii_only" in options.row_settings:
         body = [tuple(_ascii(cell) for cell in row) for row in body]
@@ -236,7 +238,12 @@ def render_summary(
     lines = [rule, line(header), rule, *(line(row) for row in body), rule]
     for block in totals_lines(totals, lang):
         lines += [*block, rule]
+    lines += _note_lines(notes, lang)
     return "\n".join(lines) + "\n"
+
+
+def _note_lines(notes: Sequence[Message], lang: Lang) -> list[str]:
+    return [say("note.footer", lang, note=words(note, lang)) for note in notes]
 
 
 def summary_html(
@@ -245,10 +252,12 @@ def summary_html(
     options: SummaryOptions = SummaryOptions(),
     lang: Lang = "en",
     diagram: str = "",
+    notes: Sequence[Message] = (),
 ) -> str:
-    """The summary as an HTML table, the totals as a list, then `diagram` (inline SVG) if given."""
+    """The summary as an HTML table, the totals and the notes as a list, then `diagram` (inline SVG)."""
     header, body = _table(rows, totals, options, lang)
     table = tabulate(body, headers=header, tablefmt="html", disable_numparse=True, preserve_whitespace=True)
-    items = "".join(f"<li>{html.escape(line)}</li>" for block in totals_lines(totals, lang) for line in block)
+    lines = [line for block in totals_lines(totals, lang) for line in block] + _note_lines(notes, lang)
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     figure = f'<div class="shapetrace-diagram">{diagram}</div>' if diagram else ""
     return f'<div class="shapetrace-summary">{table}<ul>{items}</ul>{figure}</div>'
