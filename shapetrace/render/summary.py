@@ -257,6 +257,8 @@ def summary_html(
     """The summary as an HTML table, the totals and the notes as a list, then `diagram` (inline SVG)."""
     header, body = _table(rows, totals, options, lang)
     table = tabulate(body, headers=header, tablefmt="html", disable_numparse=True, preserve_whitespace=True)
+    # the tree keeps its indents
+    table = table.replace("<table>", '<table style="white-space: pre; text-align: left">', 1)
     lines = [line for block in totals_lines(totals, lang) for line in block] + _note_lines(notes, lang)
     items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
     figure = f'<div class="shapetrace-diagram">{diagram}</div>' if diagram else ""
