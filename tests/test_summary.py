@@ -5,6 +5,7 @@ shapetrace is the one equal to PyTorch; what the column and row options print; t
 from __future__ import annotations
 
 import html.parser
+import os
 from pathlib import Path
 
 import pytest
@@ -217,12 +218,11 @@ def test_mode_switches_for_the_pass_and_leaves_the_model_as_it_was():
 
 
 def test_dtypes_take_tensor_types():
-    model = fixtures.Tagger()
-    ours = summary(model, input_size=(2, 7), dtypes=[torch.LongTensor], verbose=0)
-    assert (
-        ours.total_mult_adds
-        == pytorch_truth(model, {"input_data": torch.zeros(2, 7, dtype=torch.long)})["macs"]
-    )
+    model = fixtures.Tied()
+    ours = summary(model, input_size=(2, 5), dtypes=[torch.LongTensor], verbose=0)
+    truth = pytorch_truth(model, {"input_data": torch.zeros(2, 5, dtype=torch.long)})
+    assert ours.total_mult_adds == truth["macs"] and _rows_by_name(ours) == truth["calls"]
+    assert ours.total_input == 2 * 5 * 8  # int64 indices
 
 
 def test_no_input_gives_a_parameters_only_summary():
@@ -412,6 +412,19 @@ def test_batch_dim_inserts_where_unsqueeze_does(shape, data):
     assert tensor.shape == torch.empty(shape).unsqueeze(batch_dim).shape
 
 
+def test_the_traces_notes_are_under_the_totals():
+    """A TorchScript child takes no hooks: the summary says how it was counted, as the table does."""
+    model = nn.Sequential(torch.jit.script(nn.Linear(4, 4)), nn.ReLU())
+    result = summary(model, input_size=(2, 4), verbose=0)
+    assert result.total_params == sum(p.numel() for p in model.parameters())
+    truth = torch_math_flops(model, torch.randn(2, 4), keep_mode=True) // 2
+    assert result.total_mult_adds == truth == 2 * 4 * 4
+    assert "TorchScript" in str(result) and "TorchScript" in result._repr_html_()
+
+
+@pytest.mark.skipif(
+    os.environ.get("HYPOTHESIS_PROFILE") != "thorough", reason="torch.compile's import: seconds"
+)
 def test_a_compiled_model_is_summarised_through_its_module_and_says_so():
     inner = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
     result = summary(torch.compile(inner), input_size=(2, 4), verbose=0)
