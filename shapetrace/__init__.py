@@ -12,10 +12,12 @@ if TYPE_CHECKING:
     from shapetrace.pipeline import Trace, export_onnx, trace
     from shapetrace.records import LayerRecord
     from shapetrace.solver import solve
+    from shapetrace.summaries import Summary, summary
 
 __all__ = [
-    "trace", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord", "register_rule", "shape_rule",
-    "Call", "Derivation", "Refusal", "export_onnx", "ExportError", "__version__",
+    "trace", "summary", "Summary", "solve", "ShapeError", "UsageError", "Trace", "LayerRecord",
+    "register_rule", "shape_rule", "Call", "Derivation", "Refusal", "export_onnx", "ExportError",
+    "__version__",
 ]  # fmt: skip
 __version__ = "0.1.0"
 
@@ -25,6 +27,8 @@ _LAZY = {
     "Trace": "shapetrace.pipeline",
     "export_onnx": "shapetrace.pipeline",
     "ExportError": "shapetrace.errors",
+    "summary": "shapetrace.summaries",
+    "Summary": "shapetrace.summaries",
     "LayerRecord": "shapetrace.records",
     # rules for layers of your own (pure Python)
     "register_rule": "shapetrace.custom",

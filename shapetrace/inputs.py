@@ -91,26 +91,59 @@ def _dtypes(dtypes: Any, count: int) -> list[torch.dtype]:
     return [_dtype(dtypes)] * count
 
 
+def _with_batch_dim(sizes: list[Shape], batch_dim: Any) -> list[Shape]:
+    """Each shape with a batch of one inserted at `batch_dim` (torchinfo's meaning: the sizes given
+    leave the batch out); None: the sizes hold it already."""
+    if batch_dim is None:
+        return sizes
+    if not isinstance(batch_dim, Integral) or isinstance(batch_dim, bool):
+        raise UsageError("usage.batch_dim", batch_dim=repr(batch_dim))
+    widened = []
+    for size in sizes:
+        if not -len(size) - 1 <= batch_dim <= len(size):
+            raise UsageError("usage.batch_dim_range", batch_dim=batch_dim, sizes=size)
+        at = batch_dim if batch_dim >= 0 else len(size) + 1 + batch_dim
+        widened.append((*size[:at], 1, *size[at:]))
+    return widened
+
+
+def _forward_kwargs(forward_kwargs: Any) -> dict[str, Any]:
+    if forward_kwargs is None:
+        return {}
+    if not isinstance(forward_kwargs, Mapping) or not all(isinstance(key, str) for key in forward_kwargs):
+        raise UsageError("usage.forward_kwargs", kind=type(forward_kwargs).__name__)
+    return dict(forward_kwargs)
+
+
 def arguments(
-    input_size: Any, input_data: Any, dtypes: Any, device: torch.device, index_limit: int | None = None
+    input_size: Any,
+    input_data: Any,
+    dtypes: Any,
+    device: torch.device,
+    index_limit: int | None = None,
+    *,
+    batch_dim: int | None = None,
+    forward_kwargs: Mapping[str, Any] | None = None,
 ) -> tuple[tuple, dict[str, Any]]:
     """Positional and keyword arguments for forward: `input_data` as given (a tensor, a sequence, a
-    mapping of keyword arguments), or new tensors of `input_size`. The RNG state is left as found."""
+    mapping of keyword arguments), or new tensors of `input_size` (with a batch of one inserted at
+    `batch_dim`), then `forward_kwargs` beside them. The RNG state is left as found."""
     if input_data is not None and input_size is not None:
         raise UsageError("usage.input_both")
+    extra = _forward_kwargs(forward_kwargs)
     if input_data is not None:
         if isinstance(input_data, torch.Tensor):
-            return (input_data,), {}
+            return (input_data,), extra
         if isinstance(input_data, Mapping):
-            return (), dict(input_data)
-        return tuple(input_data), {}
+            return (), {**dict(input_data), **extra}
+        return tuple(input_data), extra
     if input_size is None:
         raise UsageError("usage.no_input")
-    sizes = _normalise_sizes(input_size)
+    sizes = _with_batch_dim(_normalise_sizes(input_size), batch_dim)
     kinds = _dtypes(dtypes, len(sizes))
     try:
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            return make_inputs(sizes, kinds, device, index_limit), {}
+            return make_inputs(sizes, kinds, device, index_limit), extra
     except (RuntimeError, TypeError, OverflowError, ValueError) as exc:
         raise UsageError(
             "usage.make_input", shapes=Seq(tuple(sizes)), device=str(device), detail=_first_line(exc)

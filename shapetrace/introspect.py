@@ -13,6 +13,7 @@ from shapetrace import rules
 from shapetrace._torch import nn, torch
 
 __all__ = [
+    "own_parameters",
     "rule_key",
     "is_torch_layer",
     "is_leaf",
@@ -153,6 +154,19 @@ def unique_parameters(modules: Iterable[nn.Module]) -> list[nn.Parameter]:
 def numel(parameter: torch.Tensor) -> int:
     """How many numbers a parameter holds: 0 for one a lazy module has not initialised yet."""
     return 0 if nn.parameter.is_lazy(parameter) else parameter.numel()
+
+
+def own_parameters(model: nn.Module) -> dict[str, tuple[tuple[str, tuple[int, ...], int], ...]]:
+    """Each module's own parameter tensors (not its children's), by qualified name: (name, shape,
+    count); a pruned weight is its `weight_orig`, as parameters() yields it; a lazy one has no shape yet."""
+    return {
+        name: tuple(
+            (key, () if nn.parameter.is_lazy(parameter) else tuple(parameter.shape), numel(parameter))
+            for key, parameter in module._parameters.items()
+            if parameter is not None
+        )
+        for name, module in model.named_modules()
+    }
 
 
 def count_params(module: nn.Module) -> tuple[int, int]:

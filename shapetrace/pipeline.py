@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +106,9 @@ def trace(
     model_name: str | None = None,
     functional: bool = False,
     suggest_sizes: bool = True,
+    batch_dim: int | None = None,
+    forward_kwargs: Mapping[str, Any] | None = None,
+    mode: str = "same",
 ) -> Trace:
     """Run one forward pass with hooks on every module; return the frozen, cross-checked trace.
 
@@ -113,10 +117,15 @@ def trace(
     is in a forward's own code, the function rows stay, so that the failing function can be named;
     `suggest_sizes` adds which square inputs would work where the failure is about sizes.
 
+    As in torchinfo: `batch_dim` inserts a batch of one at that dim of every `input_size` (which then
+    leaves the batch out); `forward_kwargs` go to forward beside the inputs; `mode` "train" or "eval"
+    runs the pass in that mode (the model's own flags are restored after it), "same" as it is.
+
     A module wrapped by torch.compile is traced through its original module, uncompiled; one trace
     runs at a time in the process, whatever the thread."""
     with LOCK:  # the inputs' random numbers too: the RNG state is the process's
-        result = _trace(model, input_size, input_data, dtypes, device, model_name, functional, suggest_sizes)
+        options = _Options(functional, suggest_sizes, batch_dim, forward_kwargs, _mode(mode))
+        result = _trace(model, input_size, input_data, dtypes, device, model_name, options)
     result.__dict__["_model"] = weakref.ref(model)  # for to_onnx(); not a field, never rendered
     return result
 
@@ -135,6 +144,21 @@ def export_onnx(
     return trace(model, input_size, dtypes=dtypes, device=device, model_name=model_name).to_onnx(path, model)
 
 
+@dataclass(frozen=True)
+class _Options:
+    functional: bool
+    suggest_sizes: bool
+    batch_dim: int | None
+    forward_kwargs: Mapping[str, Any] | None
+    mode: str
+
+
+def _mode(mode: Any) -> str:
+    if mode not in ("same", "train", "eval"):
+        raise UsageError("usage.mode", mode=repr(mode))
+    return mode
+
+
 def _trace(
     model: nn.Module,
     input_size: Any,
@@ -142,9 +166,9 @@ def _trace(
     dtypes: Any,
     device: str | torch.device | None,
     model_name: str | None,
-    functional: bool,
-    suggest_sizes: bool,
+    options: _Options,
 ) -> Trace:
+    functional, suggest_sizes = options.functional, options.suggest_sizes
     notes: tuple[Message, ...] = ()
     original = introspect.compiled_original(model)
     if original is not None:
@@ -152,11 +176,15 @@ def _trace(
         model = original
     where = inputs.resolve_device(device, model)
     index_limit = introspect.smallest_embedding(model.modules())
-    args, kwargs = inputs.arguments(input_size, input_data, dtypes, where, index_limit)
+    args, kwargs = inputs.arguments(
+        input_size, input_data, dtypes, where, index_limit,
+        batch_dim=options.batch_dim, forward_kwargs=options.forward_kwargs,
+    )  # fmt: skip
     inputs.check_arity(model, args, kwargs)
     recording = record(
-        model, args, kwargs, device=where, model_name=model_name, functional=functional, notes=notes
-    )
+        model, args, kwargs, device=where, model_name=model_name, functional=functional, notes=notes,
+        mode=options.mode,
+    )  # fmt: skip
     result = analyse(recording.trace)
     failure = recording.failure
     if not functional and (failure is None or not _failed_outside_leaves(result)):

@@ -132,16 +132,18 @@ def record(
     model_name: str | None = None,
     functional: bool = False,
     notes: tuple[Message, ...] = (),
+    mode: str = "same",
 ) -> Recording:
     """Run one forward pass with hooks on every module and return what it recorded, frozen; `notes`
-    go into the record with the recorder's own.
+    go into the record with the recorder's own. `mode` "train" or "eval" switches the model for the
+    pass (and back after it); "same" runs it as it is.
 
     Functions are recorded whenever a container runs code of its own, so that the graph (dataflow,
     receptive fields, the solver) follows F.relu, + and torch.cat; `functional` records them always.
     TorchScript modules take no hooks: where the model holds some, its total MACs are counted per
     operator by FlopCounterMode. One recording runs at a time in the process (LOCK)."""
     with LOCK:
-        return _record(model, args, kwargs, device, model_name, functional, notes)
+        return _record(model, args, kwargs, device, model_name, functional, notes, mode)
 
 
 def _record(
@@ -152,6 +154,7 @@ def _record(
     model_name: str | None,
     functional: bool,
     notes: tuple[Message, ...],
+    mode: str = "same",
 ) -> Recording:
     if any(isinstance(module, LazyModuleMixin) for module in model.modules()):
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
@@ -169,6 +172,8 @@ def _record(
     notes = (*notes, *_notes(model_name or introspect.type_name(model), named_modules, scripted))
     with gc_paused(), preserved(named_modules, device, warn=warn):
         _padded_encoders(modules)
+        if mode != "same":  # every module's flag is restored with the rest
+            model.train(mode == "train")
         watch = functional or _runs_own_code(hooked, torch_layers)
         output, failure = _run(model, hooked, args, kwargs, log, watch, counter)
         # Frozen before the restore: names and totals as the forward pass left the model.

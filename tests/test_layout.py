@@ -105,11 +105,13 @@ _PURE = {
     "shapetrace.formulas", "shapetrace.messages", "shapetrace.records", "shapetrace.onnx_records",
     "shapetrace.solution",
 }  # fmt: skip
+_PURE |= {"shapetrace.summary_records"}  # summary(): its rows and totals, plain data
 ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "shapetrace.messages": (set(), set()),
     "shapetrace.formulas": ({"shapetrace.messages"}, set()),
     "shapetrace.records": ({"shapetrace.messages", "shapetrace.formulas", "shapetrace.onnx_records"}, set()),
     "shapetrace.onnx_records": ({"shapetrace.messages"}, set()),
+    "shapetrace.summary_records": ({"shapetrace.records"}, set()),
     "shapetrace.errors": ({"shapetrace.messages", "shapetrace.records"}, set()),
     "shapetrace.solution": ({"shapetrace.messages", "shapetrace.records"}, set()),
     "shapetrace.rules": (_PURE, {"opt_einsum"}),  # opt_einsum only where installed
@@ -126,7 +128,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         | {"shapetrace.diagnose"},
         set(),
     ),
-    "shapetrace.render": (_PURE, {"tabulate", "jinja2", "grandalf"}),
+    "shapetrace.render": (_PURE, {"tabulate", "jinja2", "grandalf", "wcwidth"}),  # wcwidth: tabulate's
     "shapetrace.solver": (
         _PURE
         | {
@@ -177,6 +179,13 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         _PURE | {"shapetrace.rules", "shapetrace._torch", "shapetrace.analysis", "shapetrace.recorder"},
         {"hypothesis", "pytest"},
     ),
+    # summary(): torchinfo's arguments into a trace, the trace into rows (views), rendered
+    "shapetrace.summaries": (
+        _PURE
+        | {"shapetrace.pipeline", "shapetrace.views", "shapetrace.render", "shapetrace.introspect"}
+        | {"shapetrace._torch", "shapetrace.errors"},
+        set(),
+    ),
 }
 
 
@@ -205,7 +214,7 @@ def test_no_module_imports_the_command_line_or_the_public_facade():
     for module, targets in GRAPH.items():
         if module not in ("shapetrace.__main__", "shapetrace.cli"):
             assert "shapetrace.cli" not in targets, module
-        if module not in ("shapetrace.cli", "shapetrace"):
+        if module not in ("shapetrace.cli", "shapetrace", "shapetrace.summaries"):  # summary(): a facade
             assert "shapetrace.pipeline" not in targets, module
 
 

@@ -52,6 +52,8 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--style",), {"choices": ("table", "d2l"), "default": "table"}),
     (("--quiz",), {"nargs": "?", "const": "shapes", "choices": ("shapes", "params")}),
     (("--onnx",), {"metavar": "FILE"}),
+    (("--columns",), {"metavar": "LIST"}),  # the torchinfo-style summary (shapetrace.summary's columns)
+    (("--ascii",), {"action": "store_true"}),
 )
 
 
@@ -121,6 +123,7 @@ class Request:
     inputs: list[tuple[tuple[int, ...], str]] | None
     kwargs: dict[str, Any]
     output_format: str
+    columns: tuple[str, ...] | None = None  # --columns / --ascii: the summary's columns (None: the table)
 
 
 def _check_onnx(args: argparse.Namespace) -> None:
@@ -165,4 +168,21 @@ def resolve(args: argparse.Namespace) -> Request:
         if suffix not in _EXTENSIONS:
             raise UsageError("usage.output_format", path=repr(args.output))
         output_format = _EXTENSIONS[suffix]
-    return Request(inputs, kwargs, output_format or "table")
+    return Request(inputs, kwargs, output_format or "table", _columns(args, output_format or "table"))
+
+
+def _columns(args: argparse.Namespace, output_format: str) -> tuple[str, ...] | None:
+    """--columns as a checked tuple (--ascii alone: torchinfo's default columns); None: neither given."""
+    if args.columns is None and not args.ascii:
+        return None
+    if output_format != "table" or args.style == "d2l" or args.quiz:
+        raise UsageError("usage.summary_table")
+    from shapetrace.render.summary import COLUMNS, DEFAULT_COLUMNS
+
+    if args.columns is None:
+        return DEFAULT_COLUMNS
+    names = tuple(name.strip() for name in args.columns.split(",") if name.strip())
+    for name in names or ("",):
+        if name not in COLUMNS:
+            raise UsageError("usage.summary_column", column=repr(name), choices=Seq(COLUMNS))
+    return names

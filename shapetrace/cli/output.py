@@ -43,6 +43,21 @@ def _single(trace: Any, output_format: str, args: argparse.Namespace) -> Documen
     return Document(markup.render_html(trace, depth=args.depth, **words))
 
 
+def _summaries(traces: list[Any], request: Request, args: argparse.Namespace) -> Document:
+    """--columns / --ascii: each model's torchinfo-style summary, one after another."""
+    from shapetrace.render.summary import SummaryOptions, render_summary
+    from shapetrace.views import summary_rows, summary_totals
+
+    assert request.columns is not None
+    settings = ("depth", "ascii_only") if args.ascii else ("depth",)
+    options = SummaryOptions(request.columns, settings, args.depth)
+    texts = [
+        render_summary(summary_rows(trace), summary_totals(trace), options, args.lang, trace.notes)
+        for trace in traces
+    ]
+    return Document("\n".join(texts))
+
+
 def _comparison(traces: list[Any], output_format: str, args: argparse.Namespace) -> Document:
     from shapetrace.render import compare, data, markup, svg
 
@@ -82,6 +97,8 @@ def documents(traces: list[Any], request: Request, args: argparse.Namespace) -> 
     output_format = request.output_format
     if args.quiz:
         return _quiz(traces, output_format, args)
+    if request.columns is not None:
+        return [(args.output, _summaries(traces, request, args).text)]
     if args.style == "d2l" and (output_format != "table" or len(traces) > 1):
         raise UsageError("usage.d2l_table")
     document = (

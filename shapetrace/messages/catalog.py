@@ -17,6 +17,7 @@ from shapetrace.messages import (
     usage,
     workings,
 )
+from shapetrace.messages import summary as summary_words
 
 __all__ = ["CATALOG"]
 
@@ -40,6 +41,7 @@ CATALOG = _merged(
     notes.MESSAGES,
     onnx.MESSAGES,
     report.MESSAGES,
+    summary_words.MESSAGES,
     usage.MESSAGES,
     workings.MESSAGES,
 )
