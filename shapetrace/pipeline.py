@@ -15,6 +15,7 @@ from shapetrace.errors import ShapeError
 from shapetrace.messages import Lang, Message, msg, render
 from shapetrace.recorder import LOCK, record
 from shapetrace.records import TraceRecord
+from shapetrace.restore import gc_paused
 from shapetrace.views import without_function_rows
 
 __all__ = ["Trace", "trace"]
@@ -109,7 +110,9 @@ def trace(
 
     A module wrapped by torch.compile is traced through its original module, uncompiled; one trace
     runs at a time in the process, whatever the thread."""
-    with LOCK:  # the inputs' random numbers too: the RNG state is the process's
+    # the inputs' random numbers too: the RNG state is the process's; no cyclic collection while the
+    # trace allocates its many small records (the analyses too)
+    with LOCK, gc_paused():
         return _trace(model, input_size, input_data, dtypes, device, model_name, functional, suggest_sizes)
 
 
