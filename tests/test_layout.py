@@ -122,7 +122,7 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         | {"shapetrace.diagnose"},
         set(),
     ),
-    "shapetrace.render": (_PURE, {"tabulate", "jinja2", "grandalf"}),
+    "shapetrace.render": (_PURE, {"tabulate", "wcwidth", "jinja2", "grandalf"}),  # wcwidth: tabulate's own
     "shapetrace.solver": (
         _PURE
         | {
@@ -233,8 +233,10 @@ def test_modules_stay_small():
 
 def test_the_table_command_loads_only_what_it_uses():
     """`shapetrace lenet` prints a table: no handout templates (jinja2), no diagram layout (grandalf),
-    no compiler (torch._dynamo, sympy), no operator counter; rendering it still works."""
-    unwanted = ["jinja2", "grandalf", "torch._dynamo", "sympy", "torch.utils.flop_counter"]
+    no compiler (torch._dynamo, sympy), no operator counter, no wide-character tables (wcwidth) for
+    English; a Chinese table then loads wcwidth and is aligned as the recorded one."""
+    unwanted = ["jinja2", "grandalf", "torch._dynamo", "sympy", "torch.utils.flop_counter", "wcwidth"]
+    golden = Path(__file__).parent / "recorded" / "alexnet-explain-zh.txt"
     probe = (
         "import sys, io, contextlib\n"
         "from shapetrace.cli import main\n"
@@ -242,7 +244,12 @@ def test_the_table_command_loads_only_what_it_uses():
         "    code = main(['lenet'])\n"
         "assert code == 0 and 'Conv2d' in out.getvalue(), (code, out.getvalue())\n"
         f"print(','.join(name for name in {unwanted!r} if name in sys.modules))\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    main(['alexnet', '--explain', '--lang', 'zh'])\n"
+        f"print(out.getvalue() == open({str(golden)!r}, encoding='utf-8').read())\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"the table command imported {result.stdout.strip()}"
+    loaded, same = result.stdout.splitlines()
+    assert loaded == "", f"the table command imported {loaded}"
+    assert same == "True", "the Chinese table, wcwidth loaded on demand, differs from the recorded one"

@@ -87,6 +87,9 @@ def _quiz(traces: list[Any], output_format: str, args: argparse.Namespace) -> Ou
 
 def documents(traces: list[Any], request: Request, args: argparse.Namespace) -> Output:
     """The texts to write, and where."""
+    from shapetrace.render import grid
+
+    grid.lean()  # this process is the command line's: wcwidth only for a table that needs it
     output_format = request.output_format
     if args.quiz:
         return _quiz(traces, output_format, args)
