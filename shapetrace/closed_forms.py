@@ -114,7 +114,8 @@ def _own_guess(layer: LayerRecord, axis: int, dims: int) -> int | None:
 def _smallest(layer: LayerRecord, axis: int, dims: int) -> int:
     """The smallest size of the first input's spatial dim `axis` the layer's rule accepts (others as
     traced): windows accept every size from some size on, so the size where the layer's own form
-    first reaches 1, confirmed by the rule on both sides, or else a bisection, finds it."""
+    first reaches 1 (1 for a layer without one), confirmed by the rule on both sides, or else a
+    bisection, finds it."""
     shape = list(layer.input_shapes[0])
     position = 2 + axis
 
@@ -130,12 +131,9 @@ def _smallest(layer: LayerRecord, axis: int, dims: int) -> int:
 
     low, high = 1, layer.input_shapes[0][position]
     guess = _own_guess(layer, axis, dims)
-    if (
-        guess is not None
-        and low <= guess <= high
-        and accepts(guess)
-        and (guess == 1 or not accepts(guess - 1))
-    ):
+    if guess is None:
+        guess = 1  # a layer without a form keeps sizes (ReLU, BatchNorm): most accept any
+    if low <= guess <= high and accepts(guess) and (guess == 1 or not accepts(guess - 1)):
         return guess
     while low < high:
         middle = (low + high) // 2
