@@ -97,9 +97,25 @@ def _layer_forms(trace: TraceRecord, dims: int) -> tuple[dict[int, Forms], Messa
     return forms, stop
 
 
-def _smallest(layer: LayerRecord, axis: int) -> int:
+def _own_guess(layer: LayerRecord, axis: int, dims: int) -> int | None:
+    """Where the layer's own closed form (of its input size) first reaches 1: the smallest input its
+    window fits, if its rule has a form; None where it has none."""
+    entry = rules.rule_for(layer.base_type)
+    if entry is None or entry.form is None:
+        return None
+    try:
+        own = entry.form(_call(layer), (IDENTITY,) * dims)
+    except Exception:  # no form (NoForm), or a rule that cannot tell: the bisection decides
+        return None
+    form = own[axis] if own is not None and len(own) == dims else None
+    return form.first_at_least(1) if form is not None else None
+
+
+def _smallest(layer: LayerRecord, axis: int, dims: int) -> int:
     """The smallest size of the first input's spatial dim `axis` the layer's rule accepts (others as
-    traced): windows accept every size from some size on, so a bisection finds it."""
+    traced): windows accept every size from some size on, so the size where the layer's own form
+    first reaches 1 (1 for a layer without one), confirmed by the rule on both sides, or else a
+    bisection, finds it."""
     shape = list(layer.input_shapes[0])
     position = 2 + axis
 
@@ -114,6 +130,11 @@ def _smallest(layer: LayerRecord, axis: int) -> int:
         return True
 
     low, high = 1, layer.input_shapes[0][position]
+    guess = _own_guess(layer, axis, dims)
+    if guess is None:
+        guess = 1  # a layer without a form keeps sizes (ReLU, BatchNorm): most accept any
+    if low <= guess <= high and accepts(guess) and (guess == 1 or not accepts(guess - 1)):
+        return guess
     while low < high:
         middle = (low + high) // 2
         if accepts(middle):
@@ -123,14 +144,15 @@ def _smallest(layer: LayerRecord, axis: int) -> int:
     return low
 
 
-def thresholds(trace: TraceRecord) -> dict[int, tuple[int, ...]]:
+def thresholds(trace: TraceRecord, only: set[int] | None = None) -> dict[int, tuple[int, ...]]:
     """For each layer with a closed form and one input that varies with the input size: the smallest
-    input size per spatial dim at which its own rule accepts its input (its sizes as forms give them)."""
+    input size per spatial dim at which its own rule accepts its input (its sizes as forms give them).
+    `only`: the indexes of the layers wanted (all where None)."""
     dims = spatial_dims(trace)
     found: dict[int, tuple[int, ...]] = {}
     memo: dict[tuple, int] = {}
     layers = trace.layers
-    for layer in layers:
+    for layer in layers if only is None else (layers[index] for index in sorted(only)):
         if layer.size_form is None or not layer.is_leaf:
             continue
         entry = rules.rule_for(layer.base_type)
@@ -151,28 +173,30 @@ def thresholds(trace: TraceRecord) -> dict[int, tuple[int, ...]]:
             try:
                 size = memo[key]
             except KeyError:
-                size = memo[key] = _smallest(layer, axis)
+                size = memo[key] = _smallest(layer, axis, dims)
             except TypeError:  # an unhashable setting
-                size = _smallest(layer, axis)
+                size = _smallest(layer, axis, dims)
             lowest.append(form.first_at_least(size) or 1)
         found[layer.index] = tuple(lowest)
     return found
 
 
-def _path_lowest(trace: TraceRecord, end: int, own: dict[int, tuple[int, ...]], dims: int) -> tuple[int, ...]:
-    """The smallest input size per dim every formed layer up to layer `end`, along its sources, needs."""
-    lowest = [1] * dims
+def _path_lowest(trace: TraceRecord, end: int, dims: int) -> tuple[int, ...]:
+    """The smallest input size per dim every formed layer up to layer `end`, along its sources, needs
+    (the thresholds of those layers alone)."""
     stack, seen = [end], set()
     while stack:
         index = stack.pop()
         if index in seen:
             continue
         seen.add(index)
-        for axis, size in enumerate(own.get(index, ())):
-            lowest[axis] = max(lowest[axis], size)
         stack.extend(
             source.layer for source in trace.layers[index].sources if source and source.layer is not None
         )
+    lowest = [1] * dims
+    for own in thresholds(trace, seen).values():
+        for axis, size in enumerate(own):
+            lowest[axis] = max(lowest[axis], size)
     return tuple(lowest)
 
 
@@ -259,7 +283,6 @@ def _fits(
 
 def _flatten_form(trace: TraceRecord, dims: int) -> FlattenForm | None:
     """The first flatten of a formed map whose output a Linear reads (or was to read, where it failed)."""
-    own = thresholds(trace)
     for layer in trace.layers:
         channels = _flattened(layer, dims) if layer.is_leaf else None
         source = layer.sources[0] if channels is not None and layer.sources else None
@@ -273,7 +296,7 @@ def _flatten_form(trace: TraceRecord, dims: int) -> FlattenForm | None:
             return None  # a constant size read by no Linear: nothing to solve or show
         field = trace.layers[source.layer].receptive_field
         features = _features(consumer) if consumer is not None else None
-        lowest = _path_lowest(trace, source.layer, own, dims)
+        lowest = _path_lowest(trace, source.layer, dims)
         return FlattenForm(
             layer=layer.name,
             source=trace.layers[source.layer].name,

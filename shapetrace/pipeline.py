@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shapetrace import inputs, introspect, solver
+from shapetrace import inputs, introspect
 from shapetrace._torch import nn, torch
 from shapetrace.analysis import analyse
 from shapetrace.diagnose import with_working_sizes
@@ -18,7 +18,7 @@ from shapetrace.errors import ExportError, ShapeError, UsageError
 from shapetrace.messages import Lang, Message, msg, render
 from shapetrace.recorder import LOCK, record
 from shapetrace.records import TraceRecord
-from shapetrace.render import data, markup, svg, table
+from shapetrace.restore import gc_paused
 from shapetrace.views import without_function_rows
 
 __all__ = ["Trace", "trace", "export_onnx"]
@@ -37,25 +37,40 @@ class Trace(TraceRecord):
         public.__dict__.update(record_.__dict__)
         return public
 
+    # Each rendering imports its renderer when first asked: a trace alone loads none (jinja2, grandalf).
     def to_dict(self) -> dict[str, Any]:
+        from shapetrace.render import data
+
         return data.trace_to_dict(self)
 
     def to_json(self) -> str:
+        from shapetrace.render import data
+
         return data.render_json(self)
 
     def to_table(self, depth: int | None = None, explain: bool = False, lang: Lang = "en") -> str:
+        from shapetrace.render import table
+
         return table.render_table(self, depth=depth, explain=explain, lang=lang)
 
     def to_csv(self) -> str:
+        from shapetrace.render import data
+
         return data.render_csv(self)
 
     def to_markdown(self, lang: Lang = "en", explain: bool = False, depth: int | None = None) -> str:
+        from shapetrace.render import markup
+
         return markup.render_markdown(self, lang=lang, explain=explain, depth=depth)
 
     def to_html(self, lang: Lang = "en", explain: bool = False, depth: int | None = None) -> str:
+        from shapetrace.render import markup
+
         return markup.render_html(self, lang=lang, explain=explain, depth=depth)
 
     def to_svg(self, depth: int | None = None, lang: Lang = "en") -> str:
+        from shapetrace.render import svg
+
         return svg.render_svg(self, depth=depth, lang=lang)
 
     def to_onnx(self, path: str | os.PathLike[str] | None = None, model: nn.Module | None = None) -> Trace:
@@ -83,6 +98,8 @@ class Trace(TraceRecord):
 
     def _repr_html_(self) -> str:
         """Jupyter shows the handout: the shapes with their derivations, the diagram, the totals."""
+        from shapetrace.render import markup
+
         return markup.render_fragment(self)
 
 
@@ -123,7 +140,9 @@ def trace(
 
     A module wrapped by torch.compile is traced through its original module, uncompiled; one trace
     runs at a time in the process, whatever the thread."""
-    with LOCK:  # the inputs' random numbers too: the RNG state is the process's
+    # the inputs' random numbers too: the RNG state is the process's; no cyclic collection while the
+    # trace allocates its many small records (the analyses too)
+    with LOCK, gc_paused():
         options = _Options(functional, suggest_sizes, batch_dim, forward_kwargs, _mode(mode))
         result = _trace(model, input_size, input_data, dtypes, device, model_name, options)
     result.__dict__["_model"] = weakref.ref(model)  # for to_onnx(); not a field, never rendered
@@ -195,6 +214,8 @@ def _trace(
         and result.error is not None
         and result.error.kind in ("features", "window")
     ):
+        from shapetrace import solver  # only for a failure about sizes
+
         found = solver.working_sizes(model, result)
         if found is not None:
             result = with_working_sizes(result, found)

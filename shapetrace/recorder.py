@@ -8,10 +8,9 @@ import contextlib
 import copy
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from torch.nn.modules.lazy import LazyModuleMixin
-from torch.utils.flop_counter import FlopCounterMode
 
 from shapetrace import freeze, introspect
 from shapetrace._torch import nn, torch
@@ -21,6 +20,9 @@ from shapetrace.messages import Message, Seq, msg
 from shapetrace.records import TraceRecord
 from shapetrace.restore import gc_paused, preserved
 from shapetrace.values import describe_arguments
+
+if TYPE_CHECKING:
+    from torch.utils.flop_counter import FlopCounterMode
 
 __all__ = ["Recording", "record", "LOCK"]
 
@@ -168,7 +170,11 @@ def _record(
     leaves = [module for module in hooked if introspect.is_leaf(module)]
     torch_layers = {id(module) for module in leaves if introspect.is_torch_layer(type(module))}
     log = CallLog({id(module) for module in leaves}, torch_layers)
-    counter = FlopCounterMode(display=False) if scripted else None
+    counter = None
+    if scripted:  # imported only here: most traces need no operator counting
+        from torch.utils.flop_counter import FlopCounterMode
+
+        counter = FlopCounterMode(display=False)
     notes = (*notes, *_notes(model_name or introspect.type_name(model), named_modules, scripted))
     with gc_paused(), preserved(named_modules, device, warn=warn):
         _padded_encoders(modules)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,11 +95,13 @@ class _ModelState:
             for current, original in zip(
                 (module._parameters, module._buffers, module._modules), saved, strict=True
             ):
-                _put_back(current, original)
-            for name, original in hooks.items():
-                current = module.__dict__.get(name)
-                if current or original:  # most are empty, before and after
+                if current or original:  # a leaf's _modules, most _buffers: empty before and after
                     _put_back(current, original)
+            for name in _HOOK_DICTS:
+                current = module.__dict__.get(name)
+                original = hooks.get(name)
+                if current or original:  # most are empty, before and after
+                    _put_back(current, original or {})
         _restore(self.buffer_values)
         for data in self.data.values():
             data.restore()
@@ -164,8 +167,14 @@ def _named_parameters(
 
 
 def _hook_dicts(module: nn.Module) -> dict[str, dict]:
-    """Copies of the module's hook dicts (its own, not torch's global ones)."""
-    return {name: dict(hooks) for name in _HOOK_DICTS if isinstance(hooks := module.__dict__.get(name), dict)}
+    """Copies of the module's hook dicts that hold hooks (its own, not torch's global ones): most are
+    empty, and an empty one is restored by emptying it."""
+    attributes = module.__dict__
+    return {
+        name: dict(hooks)
+        for name in _HOOK_DICTS
+        if (hooks := attributes.get(name)) and isinstance(hooks, dict)
+    }
 
 
 def _put_back(current: Any, saved: dict) -> None:
@@ -173,7 +182,11 @@ def _put_back(current: Any, saved: dict) -> None:
     would compare tensor values). TorchScript modules hold read-only views: left as they are."""
     if not isinstance(current, dict):
         return
-    if list(current.keys()) == list(saved) and all(current[key] is saved[key] for key in saved):
+    if (
+        len(current) == len(saved)
+        and all(map(operator.is_, current.values(), saved.values()))
+        and list(current) == list(saved)
+    ):
         return
     current.clear()
     current.update(saved)

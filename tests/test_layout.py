@@ -250,3 +250,27 @@ def test_modules_stay_small():
     sizes = {module: len(_path(module).read_text().splitlines()) for module in MODULES}
     limits = {module: 450 if module.startswith("shapetrace.messages.") else 400 for module in MODULES}
     assert {module: size for module, size in sizes.items() if size > limits[module]} == {}
+
+
+def test_the_table_command_loads_only_what_it_uses():
+    """`shapetrace lenet` prints a table: no handout templates (jinja2), no diagram layout (grandalf),
+    no compiler (torch._dynamo, sympy), no operator counter, no wide-character tables (wcwidth) for
+    English; a Chinese table then loads wcwidth and is aligned as the recorded one."""
+    unwanted = ["jinja2", "grandalf", "torch._dynamo", "sympy", "torch.utils.flop_counter", "wcwidth"]
+    golden = Path(__file__).parent / "recorded" / "alexnet-explain-zh.txt"
+    probe = (
+        "import sys, io, contextlib\n"
+        "from shapetrace.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    code = main(['lenet'])\n"
+        "assert code == 0 and 'Conv2d' in out.getvalue(), (code, out.getvalue())\n"
+        f"print(','.join(name for name in {unwanted!r} if name in sys.modules))\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    main(['alexnet', '--explain', '--lang', 'zh'])\n"
+        f"print(out.getvalue() == open({str(golden)!r}, encoding='utf-8').read())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    loaded, same = result.stdout.splitlines()
+    assert loaded == "", f"the table command imported {loaded}"
+    assert same == "True", "the Chinese table, wcwidth loaded on demand, differs from the recorded one"

@@ -12,7 +12,7 @@ from typing import Any
 
 from shapetrace.cli.options import Request
 from shapetrace.errors import UsageError
-from shapetrace.render.handout import Document
+from shapetrace.render.common import Document
 
 __all__ = ["documents", "emit"]
 
@@ -25,19 +25,27 @@ def _figure_base(args: argparse.Namespace) -> str | None:
 
 
 def _single(trace: Any, output_format: str, args: argparse.Namespace) -> Document:
-    from shapetrace.render import data, markup, svg, table, worksheet
-
     words = {"lang": args.lang, "terms": "cli"}
-    if output_format == "table":
+    if output_format == "table":  # each format imports only its own renderer (jinja2, grandalf: not here)
         if args.style == "d2l":
+            from shapetrace.render import worksheet
+
             return Document(worksheet.render_d2l(trace, args.lang, args.explain, args.depth))
+        from shapetrace.render import table
+
         return Document(table.render_table(trace, depth=args.depth, explain=args.explain, **words))
-    if output_format == "json":
-        return Document(data.render_json(trace, terms="cli"))
-    if output_format == "csv":
-        return Document(data.render_csv(trace))
+    if output_format in ("json", "csv"):
+        from shapetrace.render import data
+
+        return Document(
+            data.render_json(trace, terms="cli") if output_format == "json" else data.render_csv(trace)
+        )
     if output_format == "svg":
+        from shapetrace.render import svg
+
         return Document(svg.render_svg(trace, args.depth, args.lang))
+    from shapetrace.render import markup
+
     if output_format == "markdown":
         return markup.markdown_document([trace], figure_base=_figure_base(args), depth=args.depth, **words)
     return Document(markup.render_html(trace, depth=args.depth, **words))
@@ -94,6 +102,9 @@ def _quiz(traces: list[Any], output_format: str, args: argparse.Namespace) -> Ou
 
 def documents(traces: list[Any], request: Request, args: argparse.Namespace) -> Output:
     """The texts to write, and where."""
+    from shapetrace.render import grid
+
+    grid.lean()  # this process is the command line's: wcwidth only for a table that needs it
     output_format = request.output_format
     if args.quiz:
         return _quiz(traces, output_format, args)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from shapetrace.messages import Lang, Message, Terms, msg, render
 from shapetrace.records import LayerRecord, Shape, TraceRecord, ValueInfo
 
 __all__ = [
+    "Document",
     "say",
     "words",
     "format_shape",
@@ -20,6 +22,14 @@ __all__ = [
     "visible_layers",
     "format_shapes",
 ]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered document and the figures it refers to by file name (Markdown written to a file)."""
+
+    text: str
+    figures: dict[str, str] = field(default_factory=dict)
 
 
 def say(code: str, lang: Lang = "en", terms: Terms = "api", /, **values: Any) -> str:

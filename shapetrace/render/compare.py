@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tabulate import tabulate
-
 from shapetrace.messages import Lang, Terms
 from shapetrace.records import TraceRecord
 from shapetrace.render.common import format_bytes, format_count, format_si, format_value, say, words
 from shapetrace.render.comparison import Stage, align, changes, stages
+from shapetrace.render.grid import tabulate
 
 __all__ = ["render_comparison", "comparison_view", "comparison_to_dict", "render_stages_csv"]
 

@@ -6,13 +6,20 @@ out as Markdown or HTML."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from shapetrace.messages import Lang, Terms, entries
 from shapetrace.records import LayerRecord, TraceRecord
 from shapetrace.render.closed import closed_lines, layer_form_text
-from shapetrace.render.common import brief_config, format_count, format_value, say, visible_layers, words
+from shapetrace.render.common import (
+    Document,
+    brief_config,
+    format_count,
+    format_value,
+    say,
+    visible_layers,
+    words,
+)
 from shapetrace.render.diagram import OVERVIEW_BOXES, block_diagram, build_diagram, figure_blocks
 from shapetrace.render.layout import lay_out
 from shapetrace.render.onnx_graph import onnx_svg, onnx_values
@@ -23,14 +30,6 @@ __all__ = ["Document", "handout_view", "DEFINITION_LINES", "TOP"]
 
 DEFINITION_LINES = 80  # a longer definition is folded
 TOP = 5  # layers listed where parameters and work concentrate
-
-
-@dataclass(frozen=True)
-class Document:
-    """A rendered document and the figures it refers to by file name (Markdown written to a file)."""
-
-    text: str
-    figures: dict[str, str] = field(default_factory=dict)
 
 
 def _words(lang: Lang, *codes: str) -> dict[str, str]:

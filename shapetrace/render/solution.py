@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tabulate import tabulate
-
 from shapetrace.messages import Lang, Seq, Terms
 from shapetrace.render.common import format_shapes, say, words
+from shapetrace.render.grid import tabulate
 from shapetrace.solution import SizeRange, Solution
 
 __all__ = ["render_solution", "solution_to_dict"]

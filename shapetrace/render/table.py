@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tabulate import tabulate
-
 from shapetrace.messages import Lang, Terms
 from shapetrace.records import LayerRecord, TraceRecord
 from shapetrace.render.closed import closed_lines, layer_form_text
@@ -19,6 +17,7 @@ from shapetrace.render.common import (
     visible_layers,
     words,
 )
+from shapetrace.render.grid import tabulate
 
 __all__ = [
     "render_table",

@@ -1,0 +1,67 @@
+"""Benchmark the whole command against `python -c "import torch"`.
+
+Run from the repository root:
+
+    python benchmarks/bench_cli.py [--repeat N] [--quick] [--claims]
+
+Each command runs as a fresh process (the interpreter, imports, the model built without initialising
+its weights, the trace, the table), paired with `python -c "import torch"` run just before it; the
+wall times of both are medians of N rounds (default 7, `--quick` 3), the commands interleaved within
+every round. Target: each command within 1.15x `import torch`. The exit status is always 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from claims import Claim, emit, interleaved, machine_line
+
+TARGET = 1.15
+MODELS = ("alexnet", "resnet18", "googlenet")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _command(argv: list[str]) -> object:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+    def run() -> None:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=environment, cwd=ROOT)
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=None, help="rounds (default 7; 3 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds")
+    parser.add_argument("--claims", action="store_true", help="also print the claims as JSON lines")
+    args = parser.parse_args()
+    repeat = args.repeat or (3 if args.quick else 7)
+    baseline = _command([sys.executable, "-c", "import torch"])
+    runs = [baseline]
+    for name in MODELS:
+        runs += [_command([sys.executable, "-m", "shapetrace", name]), baseline]
+    medians = interleaved(runs, repeat)
+    torch_s = sorted(medians[0::2])[len(medians[0::2]) // 2]  # the baselines' median of medians
+    print(machine_line())
+    print(f"python -c 'import torch': {torch_s:.2f} s (median of {repeat} rounds x {len(MODELS) + 1} runs)")
+    claims = []
+    for name, seconds in zip(MODELS, medians[1::2], strict=True):
+        ratio = seconds / torch_s
+        print(f"shapetrace {name}: {seconds:.2f} s, {ratio:.2f}x import torch (target <= {TARGET}x)")
+        claims.append(
+            Claim(
+                f"command vs import torch: shapetrace {name}", f"{seconds:.2f} s",
+                f"import torch {torch_s:.2f} s", ratio, f"<= {TARGET}x", ratio <= TARGET,
+            )
+        )  # fmt: skip
+    if args.claims:
+        emit(claims)
+
+
+if __name__ == "__main__":
+    main()
