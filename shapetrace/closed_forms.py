@@ -131,6 +131,8 @@ def _smallest(layer: LayerRecord, axis: int, dims: int) -> int:
 
     low, high = 1, layer.input_shapes[0][position]
     guess = _own_guess(layer, axis, dims)
+    if guess is not None and low <= guess <= high and "." not in layer.base_type:
+        return guess  # torch.nn's windows: their forms and rules agree (tests/test_closed_forms.py)
     if guess is None:
         guess = 1  # a layer without a form keeps sizes (ReLU, BatchNorm): most accept any
     if low <= guess <= high and accepts(guess) and (guess == 1 or not accepts(guess - 1)):
