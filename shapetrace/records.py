@@ -347,6 +347,7 @@ class TraceRecord:
     hidden_output_sources: tuple[Source | None, ...] = ()
     flatten_form: FlattenForm | None = None  # where a map of the input is flattened for a Linear
     form_stop: Message | None = None  # where the closed forms of the sizes stop, and why
+    device_reason: Message | None = None  # why `--device auto` chose `device`; None where it was given
 
     @property
     def graph(self) -> tuple[LayerRecord, ...]:

@@ -51,10 +51,27 @@ class _Loaded:
     inputs: list[tuple[tuple[int, ...], str]]
 
 
+def _prepared(module: Any, inputs: list[tuple[tuple[int, ...], str]], args: argparse.Namespace) -> Any:
+    """The model in the mode asked for, in the inputs' float dtype."""
+    from shapetrace._torch import torch
+
+    model = module.train(args.train)
+    float_dtypes = {dtype for _, dtype in inputs if dtype.startswith(("float", "bfloat"))}
+    if len(float_dtypes) == 1 and float_dtypes != {"float32"}:
+        model = model.to(getattr(torch, float_dtypes.pop()))
+    return model
+
+
 def _load(
     spec: str, request: Request, args: argparse.Namespace, device: str, fallback: str | None = None
 ) -> _Loaded:
-    from shapetrace._torch import torch
+    return _load_raw(spec, request, args, device, fallback)[0]
+
+
+def _load_raw(
+    spec: str, request: Request, args: argparse.Namespace, device: str, fallback: str | None = None
+) -> tuple[_Loaded, Any]:
+    """The model ready to trace, and the loader's answer (to build it again on another device)."""
     from shapetrace.loader import load_model
 
     loaded = load_model(spec, request.kwargs, device, fallback)
@@ -63,29 +80,65 @@ def _load(
         if loaded.default_input is None:
             raise UsageError("usage.no_default_input", spec=spec)
         inputs = [(loaded.default_input, args.dtype)]
-    model = loaded.module.train(args.train)
-    float_dtypes = {dtype for _, dtype in inputs if dtype.startswith(("float", "bfloat"))}
-    if len(float_dtypes) == 1 and float_dtypes != {"float32"}:
-        model = model.to(getattr(torch, float_dtypes.pop()))
-    return _Loaded(loaded.name, model, inputs)
+    return _Loaded(loaded.name, _prepared(loaded.module, inputs, args), inputs), loaded
 
 
-def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
+def _run_trace(loaded: _Loaded, args: argparse.Namespace, device: str) -> Any:
     from shapetrace._torch import torch
     from shapetrace.pipeline import trace
 
-    loaded = _load(spec, request, args, args.device)
     try:
         return trace(
             loaded.module,
             [shape for shape, _ in loaded.inputs],
             dtypes=[getattr(torch, dtype) for _, dtype in loaded.inputs],
-            device=args.device,
+            device=device,
             model_name=loaded.name,
             functional=args.functional,
         )
     except ShapeError as exc:
         return exc.trace
+
+
+_SIZE_KINDS = ("batch", "layout", "features", "window", "channels", "dtype")  # a diagnosis of shapes
+
+
+def _trace_auto(spec: str, request: Request, args: argparse.Namespace) -> Any:
+    """--device auto: build the model on meta (no weights), estimate a CPU pass from the module tree,
+    and run on the CPU where that is cheap, else on meta; where the tree does not tell, a meta pass
+    sizes it (and, having given the answer, is kept unless meta cannot run the forward)."""
+    from dataclasses import replace
+
+    from shapetrace import device_choice
+    from shapetrace._torch import torch
+    from shapetrace.introspect import model_device
+
+    loaded, raw = _load_raw(spec, request, args, "meta", fallback="cpu")
+    if model_device(loaded.module).type != "meta":
+        result = _run_trace(loaded, args, "cpu")  # it could not be built on meta
+        return replace(result, device_reason=msg("device.not_on_meta"))
+    shapes = [shape for shape, _ in loaded.inputs]
+    dtypes = [getattr(torch, dtype) for _, dtype in loaded.inputs]
+    choice = device_choice.choose(device_choice.estimate_model(loaded.module, shapes, dtypes))
+    if choice.device == "cpu":
+        on_cpu = _Loaded(loaded.name, _prepared(raw.rebuild("cpu"), loaded.inputs, args), loaded.inputs)
+        return replace(_run_trace(on_cpu, args, "cpu"), device_reason=choice.reason)
+    result = _run_trace(loaded, args, "meta")
+    if choice.sized:
+        return replace(result, device_reason=choice.reason)
+    estimate = device_choice.estimate_trace(result, device_choice.weight_bytes(loaded.module))
+    meta_cannot = result.error is not None and result.error.kind not in _SIZE_KINDS
+    if meta_cannot and estimate.cpu_bytes <= device_choice.memory_limit():  # the CPU can
+        on_cpu = _Loaded(loaded.name, _prepared(raw.rebuild("cpu"), loaded.inputs, args), loaded.inputs)
+        reason = msg("device.meta_failed", detail=result.error.message.splitlines()[0][:120])
+        return replace(_run_trace(on_cpu, args, "cpu"), device_reason=reason)
+    return replace(result, device_reason=device_choice.choose(estimate).reason)
+
+
+def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
+    if args.device == "auto":
+        return _trace_auto(spec, request, args)
+    return _run_trace(_load(spec, request, args, args.device), args, args.device)
 
 
 def _solve_range(text: str) -> tuple[int, int]:

@@ -18,7 +18,7 @@ __all__ = ["FORMATS", "DTYPES", "DEVICES", "build_parser", "parse_shape", "Reque
 
 FORMATS = ("table", "json", "markdown", "html", "csv", "svg")
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32")
-DEVICES = ("cpu", "meta", "cuda")
+DEVICES = ("auto", "cpu", "meta", "cuda")
 _EXTENSIONS = {
     ".json": "json",
     ".csv": "csv",
@@ -36,7 +36,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--list",), {"action": "store_true"}),
     (("--input",), {"action": "append", "metavar": "SHAPE"}),
     (("--dtype",), {"default": "float32", "choices": DTYPES}),
-    (("--device",), {"default": "cpu", "choices": DEVICES}),
+    (("--device",), {"default": "auto", "choices": DEVICES}),
     (("--format",), {"choices": FORMATS}),
     (("-o", "--output"), {"metavar": "FILE"}),
     (("--depth",), {"type": int, "metavar": "N"}),

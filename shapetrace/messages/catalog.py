@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from shapetrace.messages import calculator, custom, diagnosis, forms, handout, notes, report, usage, workings
+from shapetrace.messages import (
+    calculator,
+    custom,
+    device,
+    diagnosis,
+    forms,
+    handout,
+    notes,
+    report,
+    usage,
+    workings,
+)
 
 __all__ = ["CATALOG"]
 
@@ -23,6 +34,7 @@ def _merged(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 CATALOG = _merged(
     calculator.MESSAGES,
     custom.MESSAGES,
+    device.MESSAGES,
     diagnosis.MESSAGES,
     forms.MESSAGES,
     handout.MESSAGES,

@@ -357,8 +357,11 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "help.dtype": {"en": "input dtype", "zh": "输入的 dtype"},
     "help.device": {
-        "en": "meta: build model and input on the meta device, allocating nothing",
-        "zh": "meta: 在 meta 设备上构建模型与输入, 不分配任何内存",
+        "en": "auto (default): the CPU where a pass there is cheap, else meta, chosen by cost before "
+        "anything is allocated (the output says which and why); meta: model and input on the meta "
+        "device, allocating nothing; cpu, cuda: there",
+        "zh": "auto (默认): 在分配任何内存之前按开销选择: CPU 上运行代价小时用 CPU, 否则用 meta "
+        "(输出会说明选择及原因); meta: 在 meta 设备上构建模型与输入, 不分配任何内存; cpu, cuda: 在该设备上运行",
     },
     "help.format": {"en": "output format (default: table)", "zh": "输出格式 (默认: table)"},
     "help.output": {"en": "write to FILE", "zh": "写入文件 FILE"},

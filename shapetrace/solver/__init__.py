@@ -4,18 +4,15 @@ candidate size, then confirm the answer at the edges of each range with real met
 from __future__ import annotations
 
 import contextlib
-import copy
-import itertools
 import time
 from collections.abc import Callable
-from typing import Any
 
 from shapetrace._torch import nn, torch
 from shapetrace.analysis import analyse
 from shapetrace.errors import UsageError
 from shapetrace.formulas import per_dim
 from shapetrace.inputs import make_inputs
-from shapetrace.introspect import compiled_original, model_device
+from shapetrace.introspect import compiled_original, meta_copy, model_device
 from shapetrace.messages import Message, msg
 from shapetrace.recorder import LOCK, record
 from shapetrace.records import Shape, TraceRecord, WorkingSizes
@@ -35,21 +32,6 @@ def _shape_for(template: Shape, dims: str, size: int) -> Shape:
     shape = list(template)
     shape[{"H": -2, "W": -1, "L": -1}[dims]] = size
     return tuple(shape)
-
-
-def _meta_shadow(model: nn.Module) -> nn.Module | None:
-    """A copy of the model on the meta device whose weights are never copied (deepcopy's memo);
-    None where the model cannot be copied so (lazy parameters, objects deepcopy refuses)."""
-    try:
-        memo: dict[int, Any] = {}
-        for tensor in itertools.chain(model.parameters(), model.buffers()):
-            empty = torch.empty_like(tensor, device="meta")
-            memo[id(tensor)] = (
-                nn.Parameter(empty, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else empty
-            )
-        return copy.deepcopy(model, memo)
-    except Exception:
-        return None
 
 
 class _Clock:
@@ -187,7 +169,7 @@ def _traced(
     yet the meta copy failed exactly as the model did, the passes run on meta: they cost far less."""
     attempts: list[tuple[nn.Module, str, list[Message]]] = []
     traced = None
-    for runner, device in [(_meta_shadow(model), "meta"), (model, str(model_device(model)))]:
+    for runner, device in [(meta_copy(model), "meta"), (model, str(model_device(model)))]:
         if runner is None:
             continue
         failures: list[Message] = []
