@@ -116,10 +116,10 @@ def choose(estimate: Estimate, limits: Limits | None = None) -> Choice:
             return Choice("cpu", msg("device.small", weights=_gib(estimate.weight_bytes)))
         return Choice("meta", msg("device.unsized", weights=_gib(estimate.weight_bytes)), sized=False)
     need = _gib(estimate.cpu_bytes)
+    if seconds > limits.seconds:  # first: its words do not depend on the machine's free memory
+        return Choice("meta", msg("device.slow", need=need, seconds=f"{seconds:.0f}"))
     if estimate.cpu_bytes > memory:
         return Choice("meta", msg("device.memory", need=need))
-    if seconds > limits.seconds:
-        return Choice("meta", msg("device.slow", need=need, seconds=f"{seconds:.1f}"))
     if estimate.traced:  # the meta pass has given the answer already: running it again costs more
         return Choice("meta", msg("device.traced", need=need, seconds=f"{seconds:.1f}"))
     return Choice("cpu", msg("device.cheap", need=need, seconds=f"{seconds:.2f}"))

@@ -83,18 +83,22 @@ def trace(
     model_name: str | None = None,
     functional: bool = False,
     suggest_sizes: bool = True,
+    budget: float | None = None,
 ) -> Trace:
     """Run one forward pass with hooks on every module; return the frozen, cross-checked trace.
 
     `functional=True` also lists the torch functions called directly in forwards (torch.cat, +, F.relu,
     ...). Raises ShapeError (carrying the partial trace) when the forward pass fails; when the failure
     is in a forward's own code, the function rows stay, so that the failing function can be named;
-    `suggest_sizes` adds which square inputs would work where the failure is about sizes.
+    `suggest_sizes` adds which square inputs would work where the failure is about sizes, looking for
+    at most `budget` seconds (default `shapetrace.solver.HINT_BUDGET`) where the closed forms do not say.
 
     A module wrapped by torch.compile is traced through its original module, uncompiled; one trace
     runs at a time in the process, whatever the thread."""
     with LOCK:  # the inputs' random numbers too: the RNG state is the process's
-        return _trace(model, input_size, input_data, dtypes, device, model_name, functional, suggest_sizes)
+        return _trace(
+            model, input_size, input_data, dtypes, device, model_name, functional, suggest_sizes, budget
+        )
 
 
 def _trace(
@@ -106,6 +110,7 @@ def _trace(
     model_name: str | None,
     functional: bool,
     suggest_sizes: bool,
+    budget: float | None,
 ) -> Trace:
     notes: tuple[Message, ...] = ()
     original = introspect.compiled_original(model)
@@ -129,7 +134,7 @@ def _trace(
         and result.error is not None
         and result.error.kind in ("features", "window")
     ):
-        found = solver.working_sizes(model, result)
+        found = solver.working_sizes(model, result, budget)
         if found is not None:
             result = with_working_sizes(result, found)
     public = Trace.of(result)

@@ -95,6 +95,7 @@ def _run_trace(loaded: _Loaded, args: argparse.Namespace, device: str) -> Any:
             device=device,
             model_name=loaded.name,
             functional=args.functional,
+            budget=args.budget,
         )
     except ShapeError as exc:
         return exc.trace
@@ -156,6 +157,7 @@ def _solve_range(text: str) -> tuple[int, int]:
 
 def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[str, int]:
     from shapetrace._torch import torch
+    from shapetrace.cli.progress import Progress, wanted
     from shapetrace.render.data import dumps
     from shapetrace.render.solution import render_solution, solution_to_dict
     from shapetrace.solver import solve
@@ -167,16 +169,18 @@ def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[s
     shape, dtype = loaded.inputs[0]
     if args.solve_dim and len(shape) != 4:
         raise UsageError("usage.solve_dim_shape")
-    solution = solve(
-        loaded.module,
-        shape,
-        lo,
-        hi,
-        args.solve_dim or "square",
-        dtype=getattr(torch, dtype),
-        model_name=loaded.name,
-        budget=SOLVE_BUDGET if args.budget is None else args.budget,
-    )
+    with Progress(wanted(args.quiet), f"{loaded.name}: sizes {lo}..{hi}", hi - lo + 1, "size") as bar:
+        solution = solve(
+            loaded.module,
+            shape,
+            lo,
+            hi,
+            args.solve_dim or "square",
+            dtype=getattr(torch, dtype),
+            model_name=loaded.name,
+            budget=SOLVE_BUDGET if args.budget is None else args.budget,
+            progress=lambda size: bar.reach(size - lo + 1),
+        )
     if request.output_format == "json":
         return dumps(solution_to_dict(solution, terms="cli")) + "\n", 0 if solution.valid else 1
     return render_solution(solution, lang=args.lang, terms="cli"), 0 if solution.valid else 1
@@ -237,9 +241,19 @@ def _model_output_to_stderr() -> Iterator[None]:
 def _trace_all(specs: list[str], request: Request, args: argparse.Namespace) -> list[Any]:
     """Trace each model with the model's own output sent to stderr; shapetrace's warnings (a forward
     that writes its parameters) become one line each."""
-    with _model_output_to_stderr(), warnings.catch_warnings(record=True) as caught:
+    from shapetrace.cli.progress import Progress, wanted
+
+    traces = []
+    with (
+        Progress(wanted(args.quiet), specs[0], len(specs), "model") as bar,
+        _model_output_to_stderr(),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always", TraceWarning)
-        traces = [_trace_one(spec, request, args) for spec in specs]
+        for spec in specs:  # the bar names the model under way and shows the time a long one takes
+            bar.describe(spec)
+            traces.append(_trace_one(spec, request, args))
+            bar.update()
     for warning in caught:
         if isinstance(warning.message, TraceWarning):
             _say("cli.warning", args.lang, message=warning.message.message)

@@ -47,6 +47,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--solve",), {"nargs": "?", "const": "1:256", "metavar": "LO:HI"}),
     (("--solve-dim",), {"choices": ("H", "W")}),
     (("--budget",), {"type": float, "metavar": "SECONDS"}),
+    (("-q", "--quiet"), {"action": "store_true"}),
     (("--functional",), {"action": "store_true"}),
     (("--train",), {"action": "store_true"}),
     (("--style",), {"choices": ("table", "d2l"), "default": "table"}),
@@ -138,8 +139,6 @@ def resolve(args: argparse.Namespace) -> Request:
             raise UsageError("usage.kwargs_object")
     if args.solve_dim and args.solve is None:
         raise UsageError("usage.solve_dim_needs_solve")
-    if args.budget is not None and args.solve is None:
-        raise UsageError("usage.budget_needs_solve")
     if args.budget is not None and not 0 < args.budget < math.inf:  # nan too
         raise UsageError("usage.budget_positive", budget=args.budget)
     if args.depth is not None and args.depth < 1:

@@ -108,10 +108,6 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "--solve-dim needs --solve",
         "zh": "--solve-dim 需要与 --solve 一起使用",
     },
-    "usage.budget_needs_solve": {
-        "en": "--budget needs --solve",
-        "zh": "--budget 需要与 --solve 一起使用",
-    },
     "usage.budget_positive": {
         "en": "the budget must be a positive number of seconds, got {budget}",
         "zh": "时间预算必须是正的秒数, 实际为 {budget}",
@@ -392,8 +388,14 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "与 --solve 一起: 只改变高度或只改变宽度",
     },
     "help.budget": {
-        "en": "with --solve: stop the search after this many seconds and say how far it got (default 60)",
-        "zh": "与 --solve 一起: 搜索在这么多秒后停止, 并说明检查到哪里 (默认 60)",
+        "en": "stop a search after this many seconds and say how far it got: --solve's (default 60), "
+        "and the one for the input sizes that work after a failed pass (default 5)",
+        "zh": "搜索在这么多秒后停止, 并说明检查到哪里: --solve 的搜索 (默认 60), "
+        "以及前向传播失败后对可用输入尺寸的搜索 (默认 5)",
+    },
+    "help.quiet": {
+        "en": "no progress bar (one is drawn on stderr, when it is a terminal, for work past 2 s)",
+        "zh": "不显示进度条 (当 stderr 是终端且工作超过 2 秒时, 会在 stderr 上显示进度条)",
     },
     "help.functional": {
         "en": "also list the torch functions called inside forward (cat, +, flatten, F.relu, ...)",
