@@ -74,3 +74,37 @@ def test_the_hint_search_keeps_to_the_budget(tmp_path, capsys, monkeypatch):
     assert main(["window.py:Net", "--input", "1,1,16,16", "--budget", "0.2"]) == 1
     out = capsys.readouterr().out
     assert "the search stopped after 0.2 s" in out
+
+
+def test_the_sizes_that_work_do_not_grow_with_the_input(monkeypatch):
+    """VGG-11 at 32768x32768 on meta: the hint comes from the closed forms alone (no search), and PyTorch
+    agrees at its edges; where the forms cannot say, the search looks at 1..1024 at most, whatever
+    the input."""
+    import torch
+
+    from shapetrace import solver, zoo
+    from shapetrace.errors import ShapeError
+    from shapetrace.pipeline import trace
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("searched")
+
+    model = zoo.build("vgg11", "meta")
+    monkeypatch.setattr(solver, "solve", no_search)
+    with pytest.raises(ShapeError) as failed:
+        trace(model, (1, 1, 32768, 32768), device="meta")
+    assert failed.value.trace.error.working_sizes.spans == ((224, 255),)
+    for size, works in ((223, False), (224, True), (255, True), (256, False)):
+        try:
+            model(torch.empty(1, 1, size, size, device="meta"))
+            ran = True
+        except RuntimeError:
+            ran = False
+        assert ran == works, size
+
+    asked = []
+    monkeypatch.setattr(solver, "_closed_hint", lambda *_: None)
+    monkeypatch.setattr(solver, "solve", lambda model, shape, lo, hi, **kw: asked.append(hi) or no_search())
+    with pytest.raises(ShapeError):
+        trace(model, (1, 1, 32768, 32768), device="meta")
+    assert asked == [solver.HINT_SIZES]
