@@ -108,14 +108,15 @@ def _trace_auto(spec: str, request: Request, args: argparse.Namespace) -> Any:
     """--device auto: build the model on meta (no weights), estimate a CPU pass from the module tree,
     and run on the CPU where that is cheap, else on meta; where the tree does not tell, a meta pass
     sizes it (and, having given the answer, is kept unless meta cannot run the forward)."""
+    import itertools
     from dataclasses import replace
 
     from shapetrace import device_choice
     from shapetrace._torch import torch
-    from shapetrace.introspect import model_device
 
     loaded, raw = _load_raw(spec, request, args, "meta", fallback="cpu")
-    if model_device(loaded.module).type != "meta":
+    tensors = itertools.chain(loaded.module.parameters(), loaded.module.buffers())
+    if any(tensor.device.type != "meta" for tensor in tensors):
         result = _run_trace(loaded, args, "cpu")  # it could not be built on meta
         return replace(result, device_reason=msg("device.not_on_meta"))
     shapes = [shape for shape, _ in loaded.inputs]
