@@ -153,7 +153,8 @@ def available_memory() -> int:
 def weight_bytes(model: nn.Module) -> int:
     """Bytes of the model's parameters and buffers, each counted once."""
     tensors = {id(t): t for t in (*model.parameters(), *model.buffers())}
-    return sum(t.numel() * t.element_size() for t in tensors.values())
+    lazy = nn.parameter.UninitializedTensorMixin  # a lazy layer's: no size until its first call
+    return sum(t.numel() * t.element_size() for t in tensors.values() if not isinstance(t, lazy))
 
 
 def _chain(module: nn.Module) -> list[nn.Module] | None:
