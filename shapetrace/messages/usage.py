@@ -322,7 +322,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "examples:\n"
         "  shapetrace alexnet --input 1,1,224,224\n"
         "  shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --format json\n"
-        "  shapetrace vgg11 --device meta --input 1,1,8192,8192\n\n"
+        "  shapetrace vgg11 --input 1,1,8192,8192     # too big for the CPU: traced on meta\n\n"
         "A layer's output size worked out by hand, without a model (see shapetrace formula --help):\n"
         "  shapetrace formula conv --h 224 --k 11 --s 4 --p 1\n\n"
         "exit status: 0 success, 1 the forward pass failed, 2 bad usage.",
@@ -334,7 +334,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "示例:\n"
         "  shapetrace alexnet --input 1,1,224,224\n"
         "  shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --format json\n"
-        "  shapetrace vgg11 --device meta --input 1,1,8192,8192\n\n"
+        "  shapetrace vgg11 --input 1,1,8192,8192     # CPU 放不下: 自动在 meta 设备上追踪\n\n"
         "不用模型, 按公式算出一层的输出尺寸 (见 shapetrace formula --help):\n"
         "  shapetrace formula conv --h 224 --k 11 --s 4 --p 1\n\n"
         "退出码: 0 成功, 1 前向传播失败, 2 用法错误。",
