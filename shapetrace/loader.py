@@ -5,7 +5,6 @@ Loading FILE.py or package.module runs that code, as `python FILE.py` would.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import importlib
 import importlib.util
@@ -233,6 +232,8 @@ class skip_init(torch.overrides.TorchFunctionMode):  # noqa: N801 (used as a con
         if func in _RANDOM_FILLS:
             tensor = args[0] if args else kwargs.get("tensor")  # nn.init passes it by name
             if isinstance(tensor, torch.Tensor):
+                if tensor.is_meta:  # nothing to fill (PyTorch's meta fills import torch._dynamo: seconds)
+                    return tensor
                 with torch.no_grad():
                     return tensor.zero_()
         if func in _RANDOM_TENSORS:
@@ -252,7 +253,7 @@ def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: s
         return factory.to(device)  # built at import on the CPU: move it where the input will be
     call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
     try:
-        with torch.device(device), skip_init() if device != "meta" else contextlib.nullcontext():
+        with torch.device(device), skip_init():
             model = factory(**kwargs)
     except SystemExit as exc:
         raise UsageError("usage.factory_exit", name=attribute, call=call, code=repr(exc.code)) from None
