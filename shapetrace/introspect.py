@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
+import itertools
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +17,7 @@ from shapetrace._torch import nn, torch
 __all__ = [
     "own_parameters",
     "rule_key",
+    "meta_copy",
     "is_torch_layer",
     "is_leaf",
     "packs_weights",
@@ -223,6 +226,21 @@ def model_device(model: nn.Module) -> torch.device:
     for tensor in model.buffers():
         return tensor.device
     return torch.device("cpu")
+
+
+def meta_copy(model: nn.Module) -> nn.Module | None:
+    """A copy of the model on the meta device whose weights are never copied (deepcopy's memo);
+    None where the model cannot be copied so (lazy parameters, objects deepcopy refuses)."""
+    try:
+        memo: dict[int, Any] = {}
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            empty = torch.empty_like(tensor, device="meta")
+            memo[id(tensor)] = (
+                nn.Parameter(empty, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else empty
+            )
+        return copy.deepcopy(model, memo)
+    except Exception:
+        return None
 
 
 def is_scripted(module: nn.Module) -> bool:

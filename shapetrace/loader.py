@@ -10,18 +10,19 @@ import importlib
 import importlib.util
 import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shapetrace import zoo
 from shapetrace._torch import nn, torch
 from shapetrace.errors import UsageError
+from shapetrace.introspect import meta_copy
 from shapetrace.messages import Message, Seq, msg
 
-__all__ = ["LoadedModel", "load_model", "TORCHVISION_DEFAULT_INPUT"]
+__all__ = ["LoadedModel", "load_model", "skip_init", "TORCHVISION_DEFAULT_INPUT"]
 
 TORCHVISION_DEFAULT_INPUT = (1, 3, 224, 224)
 _TORCHVISION_INPUTS = {"inception_v3": (1, 3, 299, 299)}
@@ -29,11 +30,13 @@ _TORCHVISION_INPUTS = {"inception_v3": (1, 3, 299, 299)}
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A built model, the name to show for it, and its default input (None: --input is required)."""
+    """A built model, the name to show for it, and its default input (None: --input is required);
+    `rebuild(device)` builds it again on another device without loading its file again."""
 
     name: str
     module: nn.Module
     default_input: tuple[int, ...] | None
+    rebuild: Callable[[str], nn.Module] = field(default=lambda device: None, repr=False, compare=False)
 
 
 def load_model(spec: str, kwargs: dict[str, Any], device: str, fallback: str | None = None) -> LoadedModel:
@@ -43,7 +46,9 @@ def load_model(spec: str, kwargs: dict[str, Any], device: str, fallback: str | N
     if entry is not None:
         if kwargs:
             raise UsageError("usage.zoo_kwargs", name=entry.name)
-        return LoadedModel(entry.name, zoo.build(entry.name, device), entry.default_input)
+        name = entry.name
+        model = zoo.build(name, device)
+        return LoadedModel(name, model, entry.default_input, lambda where: zoo.build(name, where))
     if spec.startswith("torchvision:"):
         return _torchvision(spec.partition(":")[2], kwargs, device)
     source, sep, attribute = spec.rpartition(":")
@@ -59,12 +64,16 @@ def load_model(spec: str, kwargs: dict[str, Any], device: str, fallback: str | N
         namespace = _import_module(source)
     factory = _lookup(namespace, attribute, source)
     _check_callable(factory, attribute, namespace, source)
+
+    def rebuild(where: str) -> nn.Module:
+        return _instantiate(factory, attribute, kwargs, where)
+
     try:
-        return LoadedModel(spec, _instantiate(factory, attribute, kwargs, device), None)
+        return LoadedModel(spec, rebuild(device), None, rebuild)
     except UsageError:
         if fallback is None:
             raise
-        return LoadedModel(spec, _instantiate(factory, attribute, kwargs, fallback), None)
+        return LoadedModel(spec, rebuild(fallback), None, rebuild)
 
 
 def _import_dependencies() -> None:
@@ -198,14 +207,53 @@ def _check_callable(factory: Any, attribute: str, namespace: Any, source: str) -
         raise UsageError("usage.not_a_factory", name=attribute, source=source)
 
 
+_RANDOM_FILLS = {
+    getattr(torch.Tensor, name)
+    for name in ("uniform_", "normal_", "random_", "exponential_", "log_normal_", "cauchy_", "geometric_")
+} | {
+    getattr(nn.init, name)
+    for name in (
+        "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+        "kaiming_normal_", "orthogonal_", "sparse_",
+    )
+}  # fmt: skip
+_RANDOM_TENSORS = {torch.rand: torch.zeros, torch.randn: torch.zeros, torch.rand_like: torch.zeros_like,
+                   torch.randn_like: torch.zeros_like}  # fmt: skip
+
+
+class skip_init(torch.overrides.TorchFunctionMode):  # noqa: N801 (used as a context, like torch.no_grad)
+    """While a model is built only to be traced, random initialisation writes zeros instead (a memset:
+    PyTorch's default init of a VGG-sized model takes seconds); shapes never depend on weight values,
+    and zeros keep a pass free of NaNs and denormals. What a constructor computes (a causal mask, a
+    table of positions) is computed as usual."""
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        kwargs = kwargs or {}
+        if func in _RANDOM_FILLS:
+            tensor = args[0] if args else kwargs.get("tensor")  # nn.init passes it by name
+            if isinstance(tensor, torch.Tensor):
+                if tensor.is_meta:  # nothing to fill (PyTorch's meta fills import torch._dynamo: seconds)
+                    return tensor
+                with torch.no_grad():
+                    return tensor.zero_()
+        if func in _RANDOM_TENSORS:
+            kwargs.pop("generator", None)
+            return _RANDOM_TENSORS[func](*args, **kwargs)
+        return func(*args, **kwargs)
+
+
 def _instantiate(factory: Any, attribute: str, kwargs: dict[str, Any], device: str) -> nn.Module:
     if isinstance(factory, nn.Module):
         if kwargs:
             raise UsageError("usage.built_kwargs", name=attribute)
+        if device == "meta":  # a copy without weights: the instance stays as it is for another device
+            copied = meta_copy(factory)
+            if copied is not None:
+                return copied
         return factory.to(device)  # built at import on the CPU: move it where the input will be
     call = ", ".join(f"{key}={value!r}" for key, value in kwargs.items())
     try:
-        with torch.device(device):
+        with torch.device(device), skip_init():
             model = factory(**kwargs)
     except SystemExit as exc:
         raise UsageError("usage.factory_exit", name=attribute, call=call, code=repr(exc.code)) from None
@@ -229,9 +277,9 @@ def _torchvision(name: str, kwargs: dict[str, Any], device: str) -> LoadedModel:
         hint = msg("usage.did_you_mean_any", names=Seq(tuple(close))) if close else ""
         raise UsageError("usage.torchvision_unknown", name=name, close=hint)
     factory = torchvision.models.get_model_builder(name)
-    model = _instantiate(lambda **kw: factory(weights=None, **kw), name, kwargs, device)
-    return LoadedModel(
-        f"torchvision:{name}",
-        model.eval(),
-        _TORCHVISION_INPUTS.get(name, TORCHVISION_DEFAULT_INPUT),
-    )
+
+    def rebuild(where: str) -> nn.Module:
+        return _instantiate(lambda **kw: factory(weights=None, **kw), name, kwargs, where).eval()
+
+    default = _TORCHVISION_INPUTS.get(name, TORCHVISION_DEFAULT_INPUT)
+    return LoadedModel(f"torchvision:{name}", rebuild(device), default, rebuild)

@@ -126,13 +126,15 @@ def trace(
     batch_dim: int | None = None,
     forward_kwargs: Mapping[str, Any] | None = None,
     mode: str = "same",
+    budget: float | None = None,
 ) -> Trace:
     """Run one forward pass with hooks on every module; return the frozen, cross-checked trace.
 
     `functional=True` also lists the torch functions called directly in forwards (torch.cat, +, F.relu,
     ...). Raises ShapeError (carrying the partial trace) when the forward pass fails; when the failure
     is in a forward's own code, the function rows stay, so that the failing function can be named;
-    `suggest_sizes` adds which square inputs would work where the failure is about sizes.
+    `suggest_sizes` adds which square inputs would work where the failure is about sizes, looking for
+    at most `budget` seconds (default `shapetrace.solver.HINT_BUDGET`) where the closed forms do not say.
 
     As in torchinfo: `batch_dim` inserts a batch of one at that dim of every `input_size` (which then
     leaves the batch out); `forward_kwargs` go to forward beside the inputs; `mode` "train" or "eval"
@@ -143,7 +145,7 @@ def trace(
     # the inputs' random numbers too: the RNG state is the process's; no cyclic collection while the
     # trace allocates its many small records (the analyses too)
     with LOCK, gc_paused():
-        options = _Options(functional, suggest_sizes, batch_dim, forward_kwargs, _mode(mode))
+        options = _Options(functional, suggest_sizes, batch_dim, forward_kwargs, _mode(mode), budget)
         result = _trace(model, input_size, input_data, dtypes, device, model_name, options)
     result.__dict__["_model"] = weakref.ref(model)  # for to_onnx(); not a field, never rendered
     return result
@@ -170,6 +172,7 @@ class _Options:
     batch_dim: int | None
     forward_kwargs: Mapping[str, Any] | None
     mode: str
+    budget: float | None = None
 
 
 def _mode(mode: Any) -> str:
@@ -216,7 +219,7 @@ def _trace(
     ):
         from shapetrace import solver  # only for a failure about sizes
 
-        found = solver.working_sizes(model, result)
+        found = solver.working_sizes(model, result, options.budget)
         if found is not None:
             result = with_working_sizes(result, found)
     public = Trace.of(result)

@@ -356,6 +356,7 @@ class TraceRecord:
     flatten_form: FlattenForm | None = None  # where a map of the input is flattened for a Linear
     form_stop: Message | None = None  # where the closed forms of the sizes stop, and why
     onnx: OnnxReport | None = None  # the ONNX export and its cross-check, where one was asked for
+    device_reason: Message | None = None  # why `--device auto` chose `device`; None where it was given
 
     @property
     def graph(self) -> tuple[LayerRecord, ...]:

@@ -321,7 +321,7 @@ def test_unicode_names_go_through_every_format(tmp_path, capsys):
 
 
 def test_an_input_too_large_for_memory_is_bad_usage(capsys):
-    code, _, err = run(capsys, "lenet", "--input", "100000000,1,28,28")
+    code, _, err = run(capsys, "lenet", "--device", "cpu", "--input", "100000000,1,28,28")
     _one_line_error(code, err)
     assert "cannot create an input" in err
 

@@ -395,7 +395,9 @@ def test_a_syntax_error_in_an_imported_helper_names_the_helper(tmp_path, capsys)
 @pytest.mark.parametrize(
     "argv",
     [
-        pytest.param(["lenet", "--input", "99999999999,1,28,28"], id="too-large-to-allocate"),
+        pytest.param(
+            ["lenet", "--device", "cpu", "--input", "99999999999,1,28,28"], id="too-large-to-allocate"
+        ),
         pytest.param(["lenet", "--input", "99999999999999999999999,1"], id="overflow"),
         pytest.param(["lenet", "--device", "meta", "--input", "9999999999,9999999999,99999999"], id="meta"),
     ],

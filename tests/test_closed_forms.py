@@ -18,8 +18,9 @@ import shapetrace
 from shapetrace import formulas, zoo
 from shapetrace.closed_forms import thresholds
 from shapetrace.formulas.closed import IDENTITY, SizeForm
+from shapetrace.introspect import meta_copy as _meta_shadow
 from shapetrace.render.closed import closed_lines, forms_text
-from shapetrace.solver import _meta_shadow, _Passes, _runs, solve
+from shapetrace.solver import _Passes, _runs, solve
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = range(1, 401)

@@ -161,6 +161,11 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
         {"torch"},
     ),  # fmt: skip
     "shapetrace.function_recorder": (set(), {"torch"}),
+    # --device auto: a CPU pass's cost from the module tree and the rules, and the choice it leads to
+    "shapetrace.device_choice": (
+        _PURE | {"shapetrace.rules", "shapetrace.introspect", "shapetrace._torch"},
+        {"torch"},
+    ),
     # shapetrace formula: the workings of one size, pure, fast, torch-free
     "shapetrace.cli.formula": (
         {"shapetrace.cli.options", "shapetrace.errors", "shapetrace.formulas", "shapetrace.messages"},

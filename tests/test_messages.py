@@ -19,7 +19,7 @@ CATALOG = entries()
 PREFIXES = (
     "formula", "refuse", "derive", "check", "hint", "word", "report", "compare", "solve", "diagram", "usage",
     "cli", "warn", "list", "zoo", "help", "neutral", "handout", "lineage", "quiz", "d2l", "note", "form",
-    "calc", "testing", "onnx", "summary",
+    "calc", "testing", "onnx", "summary", "device",
 )  # fmt: skip
 CODE = re.compile(r"""["']((?:""" + "|".join(PREFIXES) + r""")\.[a-z0-9_]+)["']""")
 

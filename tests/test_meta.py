@@ -69,9 +69,9 @@ def huge(tmp_path_factory) -> list[dict]:
     that lets it run, and a model with 640 MiB of weights on the CPU, in one child process."""
     source = _source(tmp_path_factory.mktemp("meta"))
     runs = [
-        ["vgg11", "--device", "meta", "--input", "1,1,8192,8192", "--format", "json"],
+        ["vgg11", "--input", "1,1,8192,8192", "--format", "json"],  # no flag: the choice is meta
         [f"{source}:vgg11_adaptive", "--device", "meta", "--input", "1,1,8192,8192", "--format", "json"],
-        [f"{source.parent / 'big.py'}:Big", "--input", "2", "--format", "json"],
+        [f"{source.parent / 'big.py'}:Big", "--device", "cpu", "--input", "2", "--format", "json"],
     ]
     result = subprocess.run(
         [sys.executable, "-c", PEAK_PROBE, json.dumps(runs)],
@@ -87,7 +87,8 @@ def huge(tmp_path_factory) -> list[dict]:
 def test_vgg11_at_8192_on_meta_fails_at_the_first_linear_in_little_memory(huge):
     # On the CPU the first conv's output alone would be 64 * 8192 * 8192 * 4 bytes = 16 GiB.
     code, document, peak = huge[0]["code"], huge[0]["document"], huge[0]["peak"]
-    assert code == 1
+    assert code == 1 and document["device"] == "meta"  # chosen, since a CPU pass would need > 16 GiB
+    assert document["device_reason"].startswith("a CPU pass would need")
     assert document["error"]["layer"] == "6"  # Linear(25088, 4096) receives 512 * 256 * 256
     assert document["layers"][1]["output_shapes"] == [[1, 64, 8192, 8192]]
     assert document["totals"]["params"] == 128_806_154

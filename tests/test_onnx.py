@@ -359,3 +359,20 @@ def test_the_drawn_graph_in_the_docs_is_what_shapetrace_draws_today():
         "stale: write onnx_svg(trace(lenet).to_onnx().onnx.graph, 'lenet', prefix='lenet-onnx-') "
         "to docs/images/lenet-onnx.svg"
     )
+
+
+@needs_onnx
+def test_auto_device_exports_on_the_cpu_even_where_it_would_trace_on_meta(tmp_path, capsys, monkeypatch):
+    """--device auto (the default) would pick meta under a tiny memory line; an export needs real
+    weights, so --onnx traces on the CPU and writes the file."""
+    from shapetrace import device_choice
+    from shapetrace.device_choice import Limits
+
+    monkeypatch.setattr(device_choice, "LIMITS", Limits(memory=1024))
+    assert main(["lenet", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["device"] == "meta"  # the line is where it should be
+    path = tmp_path / "lenet.onnx"
+    code, out, err = _run(capsys, "lenet", "--onnx", str(path), "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["device"] == "cpu" and path.stat().st_size > 100_000

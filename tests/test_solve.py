@@ -15,10 +15,11 @@ import shapetrace
 from shapetrace import formulas, zoo
 from shapetrace import solver as solver_package
 from shapetrace.cli import main
+from shapetrace.introspect import meta_copy as _meta_shadow
 from shapetrace.messages import msg
 from shapetrace.recorder import record
 from shapetrace.render.solution import render_solution, solution_to_dict
-from shapetrace.solver import _meta_shadow, _Passes, _runs, solve
+from shapetrace.solver import _Passes, _runs, solve
 from shapetrace.solver.replay import Outcome
 from tests.test_docs import _validator
 
@@ -372,8 +373,8 @@ def test_the_command_lines_budget(tmp_path, capsys, monkeypatch):
     )
     document = json.loads(capsys.readouterr().out)
     assert document["complete"] is False and 2 <= document["checked_to"] < 400
-    assert main(["slow.py:Net", "--input", "1,1,8,8", "--budget", "1"]) == 2
-    assert "--budget needs --solve" in capsys.readouterr().err
+    assert main(["slow.py:Net", "--input", "1,1,8,8", "--budget", "0"]) == 2  # the hint's search's too
+    assert "--budget must be a positive number of seconds, got 0.0" in capsys.readouterr().err
     assert main(["slow.py:Net", "--input", "1,1,8,8", "--solve", "--budget", "0"]) == 2
     assert "--budget must be a positive number of seconds, got 0.0" in capsys.readouterr().err
 

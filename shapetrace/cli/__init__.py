@@ -51,10 +51,27 @@ class _Loaded:
     inputs: list[tuple[tuple[int, ...], str]]
 
 
+def _prepared(module: Any, inputs: list[tuple[tuple[int, ...], str]], args: argparse.Namespace) -> Any:
+    """The model in the mode asked for, in the inputs' float dtype."""
+    from shapetrace._torch import torch
+
+    model = module.train(args.train)
+    float_dtypes = {dtype for _, dtype in inputs if dtype.startswith(("float", "bfloat"))}
+    if len(float_dtypes) == 1 and float_dtypes != {"float32"}:
+        model = model.to(getattr(torch, float_dtypes.pop()))
+    return model
+
+
 def _load(
     spec: str, request: Request, args: argparse.Namespace, device: str, fallback: str | None = None
 ) -> _Loaded:
-    from shapetrace._torch import torch
+    return _load_raw(spec, request, args, device, fallback)[0]
+
+
+def _load_raw(
+    spec: str, request: Request, args: argparse.Namespace, device: str, fallback: str | None = None
+) -> tuple[_Loaded, Any]:
+    """The model ready to trace, and the loader's answer (to build it again on another device)."""
     from shapetrace.loader import load_model
 
     loaded = load_model(spec, request.kwargs, device, fallback)
@@ -63,26 +80,22 @@ def _load(
         if loaded.default_input is None:
             raise UsageError("usage.no_default_input", spec=spec)
         inputs = [(loaded.default_input, args.dtype)]
-    model = loaded.module.train(args.train)
-    float_dtypes = {dtype for _, dtype in inputs if dtype.startswith(("float", "bfloat"))}
-    if len(float_dtypes) == 1 and float_dtypes != {"float32"}:
-        model = model.to(getattr(torch, float_dtypes.pop()))
-    return _Loaded(loaded.name, model, inputs)
+    return _Loaded(loaded.name, _prepared(loaded.module, inputs, args), inputs), loaded
 
 
-def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
+def _run_trace(loaded: _Loaded, args: argparse.Namespace, device: str) -> Any:
     from shapetrace._torch import torch
     from shapetrace.pipeline import trace
 
-    loaded = _load(spec, request, args, args.device)
     try:
         result = trace(
             loaded.module,
             [shape for shape, _ in loaded.inputs],
             dtypes=[getattr(torch, dtype) for _, dtype in loaded.inputs],
-            device=args.device,
+            device=device,
             model_name=loaded.name,
             functional=args.functional,
+            budget=args.budget,
         )
     except ShapeError as exc:
         return exc.trace
@@ -91,6 +104,49 @@ def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
 
         return result.of(export_trace(result, loaded.module, args.onnx))
     return result
+
+
+_SIZE_KINDS = ("batch", "layout", "features", "window", "channels", "dtype")  # a diagnosis of shapes
+
+
+def _trace_auto(spec: str, request: Request, args: argparse.Namespace) -> Any:
+    """--device auto: build the model on meta (no weights), estimate a CPU pass from the module tree,
+    and run on the CPU where that is cheap, else on meta; where the tree does not tell, a meta pass
+    sizes it (and, having given the answer, is kept unless meta cannot run the forward)."""
+    import itertools
+    from dataclasses import replace
+
+    from shapetrace import device_choice
+    from shapetrace._torch import torch
+
+    loaded, raw = _load_raw(spec, request, args, "meta", fallback="cpu")
+    tensors = itertools.chain(loaded.module.parameters(), loaded.module.buffers())
+    if any(tensor.device.type != "meta" for tensor in tensors):
+        result = _run_trace(loaded, args, "cpu")  # it could not be built on meta
+        return replace(result, device_reason=msg("device.not_on_meta"))
+    shapes = [shape for shape, _ in loaded.inputs]
+    dtypes = [getattr(torch, dtype) for _, dtype in loaded.inputs]
+    choice = device_choice.choose(device_choice.estimate_model(loaded.module, shapes, dtypes))
+    if choice.device == "cpu":
+        on_cpu = _Loaded(loaded.name, _prepared(raw.rebuild("cpu"), loaded.inputs, args), loaded.inputs)
+        return replace(_run_trace(on_cpu, args, "cpu"), device_reason=choice.reason)
+    result = _run_trace(loaded, args, "meta")
+    if choice.sized:
+        return replace(result, device_reason=choice.reason)
+    estimate = device_choice.estimate_trace(result, device_choice.weight_bytes(loaded.module))
+    meta_cannot = result.error is not None and result.error.kind not in _SIZE_KINDS
+    if meta_cannot and estimate.cpu_bytes <= device_choice.memory_limit():  # the CPU can
+        on_cpu = _Loaded(loaded.name, _prepared(raw.rebuild("cpu"), loaded.inputs, args), loaded.inputs)
+        reason = msg("device.meta_failed", detail=result.error.message.splitlines()[0][:120])
+        return replace(_run_trace(on_cpu, args, "cpu"), device_reason=reason)
+    return replace(result, device_reason=device_choice.choose(estimate).reason)
+
+
+def _trace_one(spec: str, request: Request, args: argparse.Namespace) -> Any:
+    if args.device == "auto" and not args.onnx:
+        return _trace_auto(spec, request, args)
+    device = "cpu" if args.device == "auto" else args.device  # an ONNX export needs real weights
+    return _run_trace(_load(spec, request, args, device), args, device)
 
 
 def _solve_range(text: str) -> tuple[int, int]:
@@ -108,6 +164,7 @@ def _solve_range(text: str) -> tuple[int, int]:
 
 def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[str, int]:
     from shapetrace._torch import torch
+    from shapetrace.cli.progress import Progress, wanted
     from shapetrace.render.data import dumps
     from shapetrace.render.solution import render_solution, solution_to_dict
     from shapetrace.solver import solve
@@ -119,16 +176,18 @@ def _run_solve(spec: str, request: Request, args: argparse.Namespace) -> tuple[s
     shape, dtype = loaded.inputs[0]
     if args.solve_dim and len(shape) != 4:
         raise UsageError("usage.solve_dim_shape")
-    solution = solve(
-        loaded.module,
-        shape,
-        lo,
-        hi,
-        args.solve_dim or "square",
-        dtype=getattr(torch, dtype),
-        model_name=loaded.name,
-        budget=SOLVE_BUDGET if args.budget is None else args.budget,
-    )
+    with Progress(wanted(args.quiet), f"{loaded.name}: sizes {lo}..{hi}", hi - lo + 1, "size") as bar:
+        solution = solve(
+            loaded.module,
+            shape,
+            lo,
+            hi,
+            args.solve_dim or "square",
+            dtype=getattr(torch, dtype),
+            model_name=loaded.name,
+            budget=SOLVE_BUDGET if args.budget is None else args.budget,
+            progress=lambda size: bar.reach(size - lo + 1),
+        )
     if request.output_format == "json":
         return dumps(solution_to_dict(solution, terms="cli")) + "\n", 0 if solution.valid else 1
     return render_solution(solution, lang=args.lang, terms="cli"), 0 if solution.valid else 1
@@ -189,9 +248,19 @@ def _model_output_to_stderr() -> Iterator[None]:
 def _trace_all(specs: list[str], request: Request, args: argparse.Namespace) -> list[Any]:
     """Trace each model with the model's own output sent to stderr; shapetrace's warnings (a forward
     that writes its parameters) become one line each."""
-    with _model_output_to_stderr(), warnings.catch_warnings(record=True) as caught:
+    from shapetrace.cli.progress import Progress, wanted
+
+    traces = []
+    with (
+        Progress(wanted(args.quiet), specs[0], len(specs), "model") as bar,
+        _model_output_to_stderr(),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always", TraceWarning)
-        traces = [_trace_one(spec, request, args) for spec in specs]
+        for spec in specs:  # the bar names the model under way and shows the time a long one takes
+            bar.describe(spec)
+            traces.append(_trace_one(spec, request, args))
+            bar.update()
     for warning in caught:
         if isinstance(warning.message, TraceWarning):
             _say("cli.warning", args.lang, message=warning.message.message)

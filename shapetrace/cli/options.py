@@ -18,7 +18,7 @@ __all__ = ["FORMATS", "DTYPES", "DEVICES", "build_parser", "parse_shape", "Reque
 
 FORMATS = ("table", "json", "markdown", "html", "csv", "svg")
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32")
-DEVICES = ("cpu", "meta", "cuda")
+DEVICES = ("auto", "cpu", "meta", "cuda")
 _EXTENSIONS = {
     ".json": "json",
     ".csv": "csv",
@@ -36,7 +36,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--list",), {"action": "store_true"}),
     (("--input",), {"action": "append", "metavar": "SHAPE"}),
     (("--dtype",), {"default": "float32", "choices": DTYPES}),
-    (("--device",), {"default": "cpu", "choices": DEVICES}),
+    (("--device",), {"default": "auto", "choices": DEVICES}),
     (("--format",), {"choices": FORMATS}),
     (("-o", "--output"), {"metavar": "FILE"}),
     (("--depth",), {"type": int, "metavar": "N"}),
@@ -47,6 +47,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--solve",), {"nargs": "?", "const": "1:256", "metavar": "LO:HI"}),
     (("--solve-dim",), {"choices": ("H", "W")}),
     (("--budget",), {"type": float, "metavar": "SECONDS"}),
+    (("-q", "--quiet"), {"action": "store_true"}),
     (("--functional",), {"action": "store_true"}),
     (("--train",), {"action": "store_true"}),
     (("--style",), {"choices": ("table", "d2l"), "default": "table"}),
@@ -152,8 +153,6 @@ def resolve(args: argparse.Namespace) -> Request:
             raise UsageError("usage.kwargs_object")
     if args.solve_dim and args.solve is None:
         raise UsageError("usage.solve_dim_needs_solve")
-    if args.budget is not None and args.solve is None:
-        raise UsageError("usage.budget_needs_solve")
     if args.budget is not None and not 0 < args.budget < math.inf:  # nan too
         raise UsageError("usage.budget_positive", budget=args.budget)
     if args.depth is not None and args.depth < 1:

@@ -8,6 +8,7 @@ from typing import Any
 from shapetrace.messages import (
     calculator,
     custom,
+    device,
     diagnosis,
     forms,
     handout,
@@ -35,6 +36,7 @@ def _merged(*parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 CATALOG = _merged(
     calculator.MESSAGES,
     custom.MESSAGES,
+    device.MESSAGES,
     diagnosis.MESSAGES,
     forms.MESSAGES,
     handout.MESSAGES,

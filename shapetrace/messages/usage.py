@@ -108,10 +108,6 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "--solve-dim needs --solve",
         "zh": "--solve-dim 需要与 --solve 一起使用",
     },
-    "usage.budget_needs_solve": {
-        "en": "--budget needs --solve",
-        "zh": "--budget 需要与 --solve 一起使用",
-    },
     "usage.budget_positive": {
         "en": "the budget must be a positive number of seconds, got {budget}",
         "zh": "时间预算必须是正的秒数, 实际为 {budget}",
@@ -326,7 +322,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "examples:\n"
         "  shapetrace alexnet --input 1,1,224,224\n"
         "  shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --format json\n"
-        "  shapetrace vgg11 --device meta --input 1,1,8192,8192\n\n"
+        "  shapetrace vgg11 --input 1,1,8192,8192     # too big for the CPU: traced on meta\n\n"
         "A layer's output size worked out by hand, without a model (see shapetrace formula --help):\n"
         "  shapetrace formula conv --h 224 --k 11 --s 4 --p 1\n\n"
         "exit status: 0 success, 1 the forward pass failed, 2 bad usage.",
@@ -338,7 +334,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "示例:\n"
         "  shapetrace alexnet --input 1,1,224,224\n"
         "  shapetrace examples/cifar_cnn.py:CifarCNN --input 1,3,32,32 --format json\n"
-        "  shapetrace vgg11 --device meta --input 1,1,8192,8192\n\n"
+        "  shapetrace vgg11 --input 1,1,8192,8192     # CPU 放不下: 自动在 meta 设备上追踪\n\n"
         "不用模型, 按公式算出一层的输出尺寸 (见 shapetrace formula --help):\n"
         "  shapetrace formula conv --h 224 --k 11 --s 4 --p 1\n\n"
         "退出码: 0 成功, 1 前向传播失败, 2 用法错误。",
@@ -357,8 +353,11 @@ MESSAGES: dict[str, dict[str, Any]] = {
     },
     "help.dtype": {"en": "input dtype", "zh": "输入的 dtype"},
     "help.device": {
-        "en": "meta: build model and input on the meta device, allocating nothing",
-        "zh": "meta: 在 meta 设备上构建模型与输入, 不分配任何内存",
+        "en": "auto (default): the CPU where a pass there is cheap, else meta, chosen by cost before "
+        "anything is allocated (the output says which and why); meta: model and input on the meta "
+        "device, allocating nothing; cpu, cuda: there",
+        "zh": "auto (默认): 在分配任何内存之前按开销选择: CPU 上运行代价小时用 CPU, 否则用 meta "
+        "(输出会说明选择及原因); meta: 在 meta 设备上构建模型与输入, 不分配任何内存; cpu, cuda: 在该设备上运行",
     },
     "help.format": {"en": "output format (default: table)", "zh": "输出格式 (默认: table)"},
     "help.output": {"en": "write to FILE", "zh": "写入文件 FILE"},
@@ -389,8 +388,14 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "zh": "与 --solve 一起: 只改变高度或只改变宽度",
     },
     "help.budget": {
-        "en": "with --solve: stop the search after this many seconds and say how far it got (default 60)",
-        "zh": "与 --solve 一起: 搜索在这么多秒后停止, 并说明检查到哪里 (默认 60)",
+        "en": "stop a search after this many seconds and say how far it got: --solve's (default 60), "
+        "and the one for the input sizes that work after a failed pass (default 5)",
+        "zh": "搜索在这么多秒后停止, 并说明检查到哪里: --solve 的搜索 (默认 60), "
+        "以及前向传播失败后对可用输入尺寸的搜索 (默认 5)",
+    },
+    "help.quiet": {
+        "en": "no progress bar (one is drawn on stderr, when it is a terminal, for work past 2 s)",
+        "zh": "不显示进度条 (当 stderr 是终端且工作超过 2 秒时, 会在 stderr 上显示进度条)",
     },
     "help.functional": {
         "en": "also list the torch functions called inside forward (cat, +, flatten, F.relu, ...)",

@@ -164,6 +164,8 @@ def trace_to_dict(trace: TraceRecord, terms: Terms = "api") -> dict[str, Any]:
         },
         "checks": trace.checks,
     }
+    if trace.device_reason is not None:
+        document["device_reason"] = words(trace.device_reason, "en", terms)
     if trace.flatten_form is not None:
         document["flatten_form"] = _flatten_form(trace.flatten_form)
     if trace.form_stop is not None:

@@ -152,8 +152,12 @@ def _totals_lines(trace: TraceRecord, wrap: bool, lang: Lang) -> list[str]:
     if trace.outputs is not None:
         line += say("report.output", lang, outputs=format_value(trace.outputs))
     convention = say("report.convention", lang)
+    chosen = []
+    if trace.device_reason is not None and trace.device != "cpu":  # --device auto moved off the CPU: why
+        chosen = [say("device.footer", lang, device=trace.device, reason=trace.device_reason)]
     return [
         line,
+        *chosen,
         say(
             "report.params", lang,
             total=format_count(totals.params), trainable=format_count(totals.trainable_params),

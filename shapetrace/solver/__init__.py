@@ -4,18 +4,15 @@ candidate size, then confirm the answer at the edges of each range with real met
 from __future__ import annotations
 
 import contextlib
-import copy
-import itertools
 import time
 from collections.abc import Callable
-from typing import Any
 
 from shapetrace._torch import nn, torch
 from shapetrace.analysis import analyse
 from shapetrace.errors import UsageError
 from shapetrace.formulas import per_dim
 from shapetrace.inputs import make_inputs
-from shapetrace.introspect import compiled_original, model_device
+from shapetrace.introspect import compiled_original, meta_copy, model_device
 from shapetrace.messages import Message, msg
 from shapetrace.recorder import LOCK, record
 from shapetrace.records import Shape, TraceRecord, WorkingSizes
@@ -37,27 +34,18 @@ def _shape_for(template: Shape, dims: str, size: int) -> Shape:
     return tuple(shape)
 
 
-def _meta_shadow(model: nn.Module) -> nn.Module | None:
-    """A copy of the model on the meta device whose weights are never copied (deepcopy's memo);
-    None where the model cannot be copied so (lazy parameters, objects deepcopy refuses)."""
-    try:
-        memo: dict[int, Any] = {}
-        for tensor in itertools.chain(model.parameters(), model.buffers()):
-            empty = torch.empty_like(tensor, device="meta")
-            memo[id(tensor)] = (
-                nn.Parameter(empty, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else empty
-            )
-        return copy.deepcopy(model, memo)
-    except Exception:
-        return None
-
-
 class _Clock:
-    """A search's time budget: `out` once it is spent (never, without a budget)."""
+    """A search's time budget: `out` once it is spent (never, without a budget); `tick(size)` tells the
+    caller's progress callback the last size looked at."""
 
-    def __init__(self, budget: float | None) -> None:
+    def __init__(self, budget: float | None, progress: Callable[[int], None] | None = None) -> None:
         self.budget = budget
         self.deadline = None if budget is None else time.perf_counter() + budget
+        self.progress = progress
+
+    def tick(self, size: int) -> None:
+        if self.progress is not None:
+            self.progress(size)
 
     @property
     def out(self) -> bool:
@@ -77,6 +65,8 @@ def _runs(sizes: range, outcome_of: Callable[[int], Outcome], clock: _Clock | No
         if clock is not None and clock.out:
             break
         outcome = outcome_of(size)
+        if clock is not None:
+            clock.tick(size)
         last = ranges[-1] if ranges else None
         if (
             last is not None
@@ -128,16 +118,18 @@ def solve(
     dtype: torch.dtype = torch.float32,
     model_name: str | None = None,
     budget: float | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Solution:
     """The ranges of sizes lo..hi (square spatial sizes, or one of H/W) on which the model runs; a
     module wrapped by torch.compile is solved through its original module. One solve (or trace) runs at
     a time in the process.
 
     `budget`: seconds the search may take (None: no limit); when they run out the search stops, and
-    the Solution says how far it got (`complete`, `checked_to`). A pass under way is never cut short."""
+    the Solution says how far it got (`complete`, `checked_to`). A pass under way is never cut short.
+    `progress(size)`, where given, is called with each size as far as the search has looked."""
     with LOCK:
         original = compiled_original(model) or model
-        return _solve(original, input_size, lo, hi, dims, dtype, model_name, budget)
+        return _solve(original, input_size, lo, hi, dims, dtype, model_name, _Clock(budget, progress))
 
 
 def _solve(
@@ -148,14 +140,14 @@ def _solve(
     dims: str,
     dtype: torch.dtype,
     model_name: str | None,
-    budget: float | None,
+    clock: _Clock,
 ) -> Solution:
-    template = tuple(input_size)
+    template, budget = tuple(input_size), clock.budget
     _check_range(template, lo, hi)
     if budget is not None and not budget > 0:
         raise UsageError("usage.budget_positive", budget=budget)
     dims = "L" if len(template) == 3 and dims in ("square", "H", "W") else dims
-    started, clock = time.perf_counter(), _Clock(budget)
+    started = time.perf_counter()
     axis = {"square": -1, "H": -2, "W": -1, "L": -1}[dims]
     candidates = list(dict.fromkeys([template[axis], hi, lo, (lo + hi) // 2, 224, 96, 32]))
     traced, runner, device, failures = _traced(model, template, (dims, dtype), candidates, (lo, hi), clock)
@@ -187,7 +179,7 @@ def _traced(
     yet the meta copy failed exactly as the model did, the passes run on meta: they cost far less."""
     attempts: list[tuple[nn.Module, str, list[Message]]] = []
     traced = None
-    for runner, device in [(_meta_shadow(model), "meta"), (model, str(model_device(model)))]:
+    for runner, device in [(meta_copy(model), "meta"), (model, str(model_device(model)))]:
         if runner is None:
             continue
         failures: list[Message] = []
@@ -213,6 +205,7 @@ def _confirmed(ranges: list[SizeRange], passes: _Passes, clock: _Clock) -> list[
                 return kept
             if passes(size).output_shapes != size_range.output_shapes:
                 return None
+        clock.tick(size_range.last)
         kept.append(size_range)
     return kept
 
@@ -327,10 +320,10 @@ HINT_SIZES = 1024  # the sizes-that-work hint looks this far at most, whatever t
 HINT_BUDGET = 5.0  # and stops after this many seconds (a model that runs only on its own device is slow)
 
 
-def working_sizes(model: nn.Module, trace: TraceRecord) -> WorkingSizes | None:
+def working_sizes(model: nn.Module, trace: TraceRecord, budget: float | None = None) -> WorkingSizes | None:
     """Which square inputs (1 to twice the given size, at least 256, at most HINT_SIZES) the model runs
-    on, as spans, for a failed trace of a 4-d float32 input, as far as HINT_BUDGET allows; None where
-    that question does not apply or cannot be answered."""
+    on, as spans, for a failed trace of a 4-d float32 input, as far as `budget` seconds (default
+    HINT_BUDGET) allow; None where that question does not apply or cannot be answered."""
     shape = trace.input_shapes[0] if len(trace.input_shapes) == 1 else ()
     if len(shape) != 4 or shape[-1] != shape[-2] or any(t.dtype != "float32" for t in trace.inputs.tensors()):
         return None
@@ -338,7 +331,8 @@ def working_sizes(model: nn.Module, trace: TraceRecord) -> WorkingSizes | None:
     if closed is not None:
         return closed
     try:
-        solution = solve(model, shape, 1, max(256, min(2 * shape[-1], HINT_SIZES)), budget=HINT_BUDGET)
+        hi = max(256, min(2 * shape[-1], HINT_SIZES))
+        solution = solve(model, shape, 1, hi, budget=HINT_BUDGET if budget is None else budget)
     except Exception:  # the suggestion is a courtesy: never let it hide the diagnosis
         return None
     if solution.checked_to < solution.lo:
