@@ -19,6 +19,11 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+if os.environ.get("PYTEST_XDIST_WORKER"):  # `-n auto`: one worker per core, each with one torch thread
+    import torch
+
+    torch.set_num_threads(1)
+
 
 def pytest_addoption(parser):
     parser.addoption(

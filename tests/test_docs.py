@@ -25,9 +25,9 @@ README_LIMIT = 20_000
 QUICKSTART = [
     "pip install torch --index-url https://download.pytorch.org/whl/cpu",
     "pip install . && shapetrace alexnet --input 1,1,224,224",
-    "pip install -e '.[test,onnx]' && python -m pytest",
+    "pip install -e '.[test,onnx]' && python -m pytest -n 2",
 ]
-TEST_COMMAND = "pip install -e '.[test,onnx]' && python -m pytest"
+TEST_COMMAND = "pip install -e '.[test,onnx]' && python -m pytest -n 2"
 
 
 def _name(page: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -77,7 +78,22 @@ def _exhaustive(model: nn.Module, template: tuple[int, ...], lo: int, hi: int, d
     return [(r.first, r.last, r.output_shapes) for r in _runs(range(lo, hi + 1), passes)]
 
 
-@pytest.mark.parametrize(("name", "hi"), [("lenet", 256), ("alexnet", 256), ("nin", 128), ("resnet18", 20)])
+_THOROUGH_ONLY = pytest.mark.skipif(
+    os.environ.get("HYPOTHESIS_PROFILE") != "thorough",
+    reason="checked against every size in the thorough profile (HYPOTHESIS_PROFILE=thorough); "
+    "test_zoo_sizes_are_the_issues covers these models in every run",
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "hi"),
+    [
+        ("lenet", 256),
+        pytest.param("alexnet", 256, marks=_THOROUGH_ONLY),
+        pytest.param("nin", 128, marks=_THOROUGH_ONLY),
+        pytest.param("resnet18", 20, marks=_THOROUGH_ONLY),
+    ],
+)
 def test_the_answer_equals_exhaustive_passes(name, hi):
     model, template = zoo.build(name, "meta"), zoo.ZOO[name].default_input
     solution = solve(model, template, 1, hi)
