@@ -9,7 +9,16 @@ node (BatchNorm into the convolution before it) or folded away (Dropout in eval 
 from __future__ import annotations
 
 from shapetrace.messages import Message, msg
-from shapetrace.records import LayerRecord, OnnxGraph, OnnxMatch, OnnxNode, OnnxReport, TraceRecord, evolve
+from shapetrace.records import (
+    LayerRecord,
+    OnnxGraph,
+    OnnxMatch,
+    OnnxNode,
+    OnnxReport,
+    OnnxShape,
+    TraceRecord,
+    evolve,
+)
 
 __all__ = ["scope_of", "node_scope", "check_onnx", "match_layer"]
 
@@ -76,6 +85,14 @@ def _exits(graph: OnnxGraph, inside: list[OnnxNode]) -> list[OnnxNode]:
     return [node for node in inside if any(value in outside for value in node.outputs)]
 
 
+def _fits(shape: OnnxShape, traced: tuple[int, ...]) -> bool:
+    """The exported shape stands for the traced one: every fixed dim equal, a symbolic dim (a name,
+    from an export with dynamic sizes) standing for any size."""
+    return len(shape) == len(traced) and all(
+        isinstance(dim, str) or dim == size for dim, size in zip(shape, traced, strict=True)
+    )
+
+
 def match_layer(layer: LayerRecord, graph: OnnxGraph, calls: int = 1) -> OnnxMatch | None:
     """The call's counterpart in the graph and whether its shape agrees; None for a torch function
     row or a call that raised (nothing to compare). `calls`: how often the module was called; its
@@ -90,7 +107,7 @@ def match_layer(layer: LayerRecord, graph: OnnxGraph, calls: int = 1) -> OnnxMat
     node = exits[layer.call_number - 1] if calls > 1 and len(exits) == calls else exits[-1]
     shape = graph.shape(node.outputs[0])
     traced = layer.output_shapes[0] if layer.output_shapes else None
-    agree = shape is not None and traced is not None and tuple(shape) == tuple(traced)
+    agree = shape is not None and traced is not None and _fits(shape, tuple(traced))
     return OnnxMatch("agree" if agree else "differ", node=node.name, op=node.op, shape=shape)
 
 

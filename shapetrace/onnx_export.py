@@ -82,12 +82,22 @@ def _without_torch_shape_pass() -> Iterator[None]:
         GLOBALS.onnx_shape_inference = before
 
 
-def _run_exporter(model: nn.Module, args: tuple, kwargs: dict[str, Any], weights: bool) -> bytes:
-    """The exported model's bytes. The exporter's own log (the TorchScript graph, which it writes to
-    file descriptor 1 on a failure) is kept to find the module of a refused op, never shown."""
+def _run_exporter(
+    model: nn.Module, args: tuple, kwargs: dict[str, Any], weights: bool, dynamic: tuple[str, ...] = ()
+) -> bytes:
+    """The exported model's bytes; `dynamic` names the first input's spatial dims, exported symbolic.
+    The exporter's own log (the TorchScript graph, which it writes to file descriptor 1 on a failure)
+    is kept to find the module of a refused op, never shown."""
     import io
     import sys
 
+    names = ["input"] if len(args) == 1 else [f"input{index}" for index in range(len(args))]
+    rank = len(args[0].shape) if dynamic else 0
+    axes = (
+        {names[0]: {rank - len(dynamic) + axis: name for axis, name in enumerate(dynamic)}}
+        if dynamic
+        else None
+    )
     buffer = io.BytesIO()
     with tempfile.TemporaryFile(mode="w+b") as log:
         sys.stdout.flush()
@@ -106,10 +116,9 @@ def _run_exporter(model: nn.Module, args: tuple, kwargs: dict[str, Any], weights
                     dynamo=False,
                     opset_version=OPSET,
                     export_params=weights,
-                    input_names=["input"]
-                    if len(args) == 1
-                    else [f"input{index}" for index in range(len(args))],
+                    input_names=names,
                     output_names=["output"],
+                    dynamic_axes=axes,
                 )
         except Exception as exc:  # noqa: BLE001 - every exporter failure becomes one line
             failure = exc
@@ -162,7 +171,7 @@ def _infer(onnx: Any, proto: Any) -> None:
     proto.graph.value_info.extend(inferred.graph.value_info)
 
 
-def _graph(proto: Any, path: str | None) -> OnnxGraph:
+def _graph(proto: Any, path: str | None, dynamic: tuple[str, ...] = ()) -> OnnxGraph:
     graph = proto.graph
     weights = {tensor.name for tensor in graph.initializer}
     values = [*graph.input, *graph.value_info, *graph.output]
@@ -183,7 +192,22 @@ def _graph(proto: Any, path: str | None) -> OnnxGraph:
         outputs=tuple(value.name for value in graph.output),
         opset=OPSET,
         path=path,
+        dynamic=dynamic,
     )
+
+
+def _dynamic_names(dynamic: tuple[str, ...] | None, args: tuple) -> tuple[str, ...]:
+    """The symbolic names, one per spatial dim of the first input (a tensor of rank 3 or more), distinct."""
+    if not dynamic:
+        return ()
+    names = tuple(dynamic)
+    first = args[0] if args else None
+    spatial = len(first.shape) - 2 if isinstance(first, torch.Tensor) else 0
+    if spatial < 1 or len(names) != spatial:
+        raise UsageError("usage.onnx_dynamic_dims", names=",".join(names), spatial=max(spatial, 0))
+    if len(set(names)) != len(names) or not all(name.isidentifier() for name in names):
+        raise UsageError("usage.onnx_dynamic_names", names=",".join(names))
+    return names
 
 
 def export_graph(
@@ -195,17 +219,22 @@ def export_graph(
     dtypes: Any = None,
     device: str | torch.device | None = None,
     weights: bool = True,
+    dynamic: tuple[str, ...] | None = None,
 ) -> OnnxGraph:
     """Export `model` run on inputs of `input_size` (or on `input_data`) to ONNX, every value shaped,
     checked, saved to `path` where given; the graph as plain data. Raises UsageError without the onnx
-    extra or on the meta device (export needs real weights), ExportError when the exporter fails."""
+    extra or on the meta device (export needs real weights) or for `dynamic` names that do not fit the
+    first input's spatial dims, ExportError when the exporter fails. `dynamic` ("H", "W"): the names of
+    the first input's spatial dims (its dims after batch and channels), exported symbolic, so that the
+    file accepts other sizes where the model allows."""
     onnx = require_onnx()
     where = inputs.resolve_device(device, model)
     if where.type == "meta" or introspect.model_device(model).type == "meta":
         raise UsageError("usage.onnx_meta")
     limit = introspect.smallest_embedding(model.modules())
     args, kwargs = inputs.arguments(input_size, input_data, dtypes, where, limit)
-    proto = onnx.load_from_string(_run_exporter(model, args, kwargs, weights))
+    dynamic = _dynamic_names(dynamic, args)
+    proto = onnx.load_from_string(_run_exporter(model, args, kwargs, weights, dynamic))
     try:
         _infer(onnx, proto)
         onnx.checker.check_model(proto)
@@ -218,18 +247,24 @@ def export_graph(
             raise UsageError(
                 "usage.onnx_write", path=os.fspath(path), detail=exc.strerror or str(exc)
             ) from None
-    return _graph(proto, os.fspath(path) if path is not None else None)
+    return _graph(proto, os.fspath(path) if path is not None else None, dynamic)
 
 
 def export_trace(
-    trace: TraceRecord, model: nn.Module, path: str | os.PathLike[str] | None = None, weights: bool = True
+    trace: TraceRecord,
+    model: nn.Module,
+    path: str | os.PathLike[str] | None = None,
+    weights: bool = True,
+    dynamic: tuple[str, ...] | None = None,
 ) -> TraceRecord:
     """The trace with the exported graph and each call's cross-check; an exporter failure is kept in
     `trace.onnx.error` (the trace itself stands). Raises UsageError as export_graph does."""
     sizes = [tensor.shape for tensor in trace.inputs.tensors()]
     kinds = [getattr(torch, tensor.dtype) for tensor in trace.inputs.tensors()]
     try:
-        graph = export_graph(model, sizes, path, dtypes=kinds, device=trace.device, weights=weights)
+        graph = export_graph(
+            model, sizes, path, dtypes=kinds, device=trace.device, weights=weights, dynamic=dynamic
+        )
     except ExportError as exc:
         return evolve(trace, onnx=OnnxReport(None, exc.message))
     return check_onnx(trace, graph)

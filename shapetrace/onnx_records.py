@@ -37,6 +37,7 @@ class OnnxGraph:
     outputs: tuple[str, ...]
     opset: int
     path: str | None = None  # where it was saved
+    dynamic: tuple[str, ...] = ()  # the symbolic names of the input's spatial dims (--onnx-dynamic)
 
     def shape(self, value: str) -> OnnxShape | None:
         return dict(self.shapes).get(value)
@@ -59,6 +60,11 @@ class OnnxMatch:
     op: str | None = None
     shape: OnnxShape | None = None
     reason: Message | None = None  # why a call has no ONNX counterpart
+
+    @property
+    def symbolic(self) -> tuple[str, ...]:
+        """The symbolic dims of the compared shape (an export with --onnx-dynamic): not compared."""
+        return tuple(dim for dim in self.shape or () if isinstance(dim, str))
 
 
 @dataclass(frozen=True)

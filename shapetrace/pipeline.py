@@ -73,10 +73,17 @@ class Trace(TraceRecord):
 
         return svg.render_svg(self, depth=depth, lang=lang)
 
-    def to_onnx(self, path: str | os.PathLike[str] | None = None, model: nn.Module | None = None) -> Trace:
+    def to_onnx(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        model: nn.Module | None = None,
+        *,
+        dynamic: tuple[str, ...] | None = None,
+    ) -> Trace:
         """Export the traced model (or `model`) to ONNX at `path`, every value shaped and checked, and
-        return the trace with each layer's `onnx` cross-check. Needs the onnx extra; raises
-        ExportError (the op and its module) when the exporter fails, UsageError on the meta device."""
+        return the trace with each layer's `onnx` cross-check. `dynamic` ("H", "W"): the input's
+        spatial dims exported symbolic under these names. Needs the onnx extra; raises ExportError (the
+        op and its module) when the exporter fails, UsageError on the meta device."""
         from shapetrace.onnx_export import export_trace
 
         if model is None:
@@ -84,7 +91,7 @@ class Trace(TraceRecord):
             model = reference() if reference is not None else None
         if model is None:
             raise UsageError("usage.onnx_no_model")
-        result = Trace.of(export_trace(self, model, path))
+        result = Trace.of(export_trace(self, model, path, dynamic=dynamic))
         if result.onnx is not None and result.onnx.error is not None:
             raise ExportError(result.onnx.error.code, **dict(result.onnx.error.values))
         return result
@@ -159,10 +166,13 @@ def export_onnx(
     dtypes: Any = None,
     device: str | torch.device | None = None,
     model_name: str | None = None,
+    dynamic: tuple[str, ...] | None = None,
 ) -> Trace:
     """Trace `model`, export it to ONNX at `path` (every intermediate value shaped, checked: ready for
-    Netron) and cross-check the exported shapes against the trace: `trace().to_onnx(path)` in one call."""
-    return trace(model, input_size, dtypes=dtypes, device=device, model_name=model_name).to_onnx(path, model)
+    Netron) and cross-check the exported shapes against the trace: `trace().to_onnx(path)` in one call;
+    `dynamic` ("H", "W") exports the input's spatial dims symbolic under these names."""
+    traced = trace(model, input_size, dtypes=dtypes, device=device, model_name=model_name)
+    return traced.to_onnx(path, model, dynamic=dynamic)
 
 
 @dataclass(frozen=True)

@@ -376,3 +376,142 @@ def test_auto_device_exports_on_the_cpu_even_where_it_would_trace_on_meta(tmp_pa
     assert code == 0, err
     document = json.loads(out)
     assert document["device"] == "cpu" and path.stat().st_size > 100_000
+
+
+# --onnx-dynamic / dynamic=: the input's spatial dims exported symbolic. A tiny conv net keeps it cheap;
+# onnxruntime is absent, so onnx's own reference evaluator runs the file at another size.
+def _small_net():
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, stride=2),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(4, 8, 3, padding=1),
+    ).eval()
+
+
+@needs_onnx
+def test_a_dynamic_export_has_named_symbols_and_runs_at_other_sizes(tmp_path):
+    import numpy as np
+    import onnx
+    import torch
+    from onnx.reference import ReferenceEvaluator
+
+    import shapetrace
+
+    model, path = _small_net(), tmp_path / "small.onnx"
+    result = shapetrace.export_onnx(model, (1, 1, 20, 20), path, dynamic=("H", "W"))
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto)
+    dims = proto.graph.input[0].type.tensor_type.shape.dim
+    assert [dim.dim_value for dim in dims[:2]] == [1, 1]
+    assert [dim.dim_param for dim in dims[2:]] == ["H", "W"]
+    inferred = onnx.shape_inference.infer_shapes(proto, strict_mode=True)
+    spatial = [
+        [dim.HasField("dim_param") for dim in value.type.tensor_type.shape.dim[2:]]
+        for value in [*inferred.graph.value_info, *inferred.graph.output]
+    ]
+    assert spatial and all(flags == [True, True] for flags in spatial)  # no size fixed to 20 on the way
+    x = torch.randn(1, 1, 27, 34)  # another size than the traced one
+    (got,) = ReferenceEvaluator(proto).run(None, {"input": x.numpy()})
+    with torch.no_grad():
+        expected = model(x).numpy()
+    assert got.shape == expected.shape and np.allclose(got, expected, atol=1e-4)
+    torch_shapes = _torch_output_shapes(model, torch.zeros(1, 1, 20, 20))
+    for layer in result.layers:
+        assert layer.onnx.status == "agree", layer.name
+        assert len(layer.onnx.shape) == len(torch_shapes[layer.name])
+        fixed = [(dim, size) for dim, size in zip(layer.onnx.shape, torch_shapes[layer.name], strict=True)]
+        assert all(dim == size for dim, size in fixed if not isinstance(dim, str))
+        assert len(layer.onnx.symbolic) == 2  # H and W stay symbolic through every layer
+
+
+@needs_onnx
+def test_a_symbolic_dim_is_no_mismatch_but_a_wrong_fixed_dim_still_is():
+    from shapetrace import trace, zoo
+    from shapetrace.onnx_check import check_onnx
+    from shapetrace.onnx_export import export_graph
+    from shapetrace.records import OnnxGraph
+
+    model = zoo.build("lenet")
+    result = trace(model, (1, 1, 28, 28))
+    graph = export_graph(model, (1, 1, 28, 28), weights=False, dynamic=("H", "W"))
+    conv = next(node for node in graph.nodes if node.op == "Conv")
+    assert graph.shape(conv.outputs[0])[:2] == (1, 6) and all(
+        isinstance(dim, str) for dim in graph.shape(conv.outputs[0])[2:]
+    )
+    for wrong in ((1, 7, "unk__0", "unk__1"), (1, 6, "unk__0"), (2, 6, "unk__0", "unk__1")):
+        shapes = tuple((value, wrong if value == conv.outputs[0] else shape) for value, shape in graph.shapes)
+        changed = OnnxGraph(graph.nodes, shapes, graph.inputs, graph.outputs, graph.opset, dynamic=("H", "W"))
+        first = next(layer for layer in check_onnx(result, changed).layers if layer.name == "net.0")
+        assert first.onnx.status == "differ", wrong
+    checked = check_onnx(result, graph)
+    first = next(layer for layer in checked.layers if layer.name == "net.0")
+    assert first.onnx.status == "agree" and first.onnx.symbolic == graph.shape(conv.outputs[0])[2:]
+    table = type(result).of(checked).to_table()
+    assert f"ok (symbolic: {', '.join(first.onnx.symbolic)})" in table
+    assert "ONNX: the input's H, W exported symbolic; 7 of the agreeing layers have symbolic dims" in table
+
+
+@needs_onnx
+def test_the_handout_shows_the_closed_form_beside_the_onnx_symbols(tmp_path, capsys):
+    import torch
+
+    from shapetrace import trace
+
+    model = _small_net()
+    source = tmp_path / "small.py"
+    source.write_text(
+        "import torch\n"
+        "def Net():\n"
+        "    return torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, stride=2), torch.nn.ReLU(),\n"
+        "        torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 8, 3, padding=1))\n"
+    )
+    args = (f"{source}:Net", "--input", "1,1,20,20", "--onnx", str(tmp_path / "s.onnx"))
+    code, _, err = _run(capsys, *args, "--onnx-dynamic", "height,width", "-o", str(tmp_path / "s.md"))
+    assert code == 0, err
+    rows = (tmp_path / "s.md").read_text(encoding="utf-8").splitlines()
+    forms = trace(model, (1, 1, 20, 20)).layers
+    for name, op in (("0", "Conv"), ("2", "MaxPool"), ("3", "Conv")):
+        row = next(line for line in rows if line.endswith(f"| {op} /{name}/{op} |"))  # the last: `output`
+        layer = next(layer for layer in forms if layer.name == name)
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        channels = layer.output_shapes[0][1]
+        symbols = cells[1].removeprefix(f"[1, {channels}, ").removesuffix("]").split(", ")
+        assert len(symbols) == 2 and not any(symbol.isdigit() for symbol in symbols)  # the file's own
+        h, w = (form.text(symbol) for form, symbol in zip(layer.size_form, ("height", "width"), strict=True))
+        assert cells[2] == f"[1, {channels}, {h}, {w}]"
+        for size in ((20, 20), (27, 34), (41, 23)):  # the forms are PyTorch's sizes at other inputs
+            with torch.no_grad():
+                torch_shape = model[: int(name) + 1](torch.zeros(1, 1, *size)).shape
+            assert tuple(form.at(n) for form, n in zip(layer.size_form, size, strict=True)) == tuple(
+                torch_shape[2:]
+            )
+    assert "| `input` | [1, 1, height, width] | [1, 1, height, width] |" in (tmp_path / "s.md").read_text(
+        encoding="utf-8"
+    )
+    code, _, err = _run(
+        capsys, *args, "--onnx-dynamic", "H,W", "--lang", "zh", "-o", str(tmp_path / "s.html")
+    )
+    assert code == 0, err
+    assert "shapetrace 的闭式" in (tmp_path / "s.html").read_text(encoding="utf-8")
+
+
+@needs_onnx
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (("--onnx-dynamic", "H,W"), "--onnx-dynamic names the symbolic sizes of an export: it needs --onnx"),
+        (("--onnx", "l.onnx", "--onnx-dynamic", "H"), "--onnx-dynamic H: the input has 2 spatial dims"),
+        (("--onnx", "l.onnx", "--onnx-dynamic", "H,"), "--onnx-dynamic H,: the names must be distinct"),
+        (("--onnx", "l.onnx", "--onnx-dynamic", "H,H"), "--onnx-dynamic H,H: the names must be distinct"),
+    ],
+)
+def test_onnx_dynamic_usage_errors_are_one_line(tmp_path, capsys, monkeypatch, options, words):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, "lenet", *options)
+    assert code == 2 and out == ""
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "l.onnx").exists()

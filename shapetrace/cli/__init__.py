@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shapetrace.cli.options import Request, build_parser, parse_shape, resolve
+from shapetrace.cli.options import Request, build_parser, dynamic_names, parse_shape, resolve
 from shapetrace.errors import ShapeError, TraceWarning, UsageError
 from shapetrace.messages import Lang, Message, Seq, msg, render
 
@@ -102,7 +102,8 @@ def _run_trace(loaded: _Loaded, args: argparse.Namespace, device: str) -> Any:
     if args.onnx:  # the export and its cross-check; an exporter failure stays in result.onnx.error
         from shapetrace.onnx_export import export_trace
 
-        return result.of(export_trace(result, loaded.module, args.onnx))
+        dynamic = dynamic_names(args.onnx_dynamic)
+        return result.of(export_trace(result, loaded.module, args.onnx, dynamic=dynamic))
     return result
 
 

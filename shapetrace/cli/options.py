@@ -53,6 +53,7 @@ _OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--style",), {"choices": ("table", "d2l"), "default": "table"}),
     (("--quiz",), {"nargs": "?", "const": "shapes", "choices": ("shapes", "params")}),
     (("--onnx",), {"metavar": "FILE"}),
+    (("--onnx-dynamic",), {"metavar": "NAMES"}),  # the symbolic names of the input's spatial dims
     (("--columns",), {"metavar": "LIST"}),  # the torchinfo-style summary (shapetrace.summary's columns)
     (("--ascii",), {"action": "store_true"}),
 )
@@ -137,6 +138,16 @@ def _check_onnx(args: argparse.Namespace) -> None:
         raise UsageError("usage.onnx_solve")
 
 
+def dynamic_names(text: str | None) -> tuple[str, ...] | None:
+    """--onnx-dynamic H,W as the names ("H", "W"); the export checks that they fit the input."""
+    if text is None:
+        return None
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise UsageError("usage.onnx_dynamic_names", names=text)
+    return names
+
+
 def resolve(args: argparse.Namespace) -> Request:
     inputs = None
     if args.input:
@@ -159,6 +170,9 @@ def resolve(args: argparse.Namespace) -> Request:
         raise UsageError("usage.depth", depth=args.depth)
     if args.onnx is not None:
         _check_onnx(args)
+    if args.onnx_dynamic is not None and args.onnx is None:
+        raise UsageError("usage.onnx_dynamic_needs_onnx")
+    dynamic_names(args.onnx_dynamic)  # empty names fail before the trace
     if args.output is not None and not args.output.strip():
         raise UsageError("usage.output_empty")
     output_format = args.format

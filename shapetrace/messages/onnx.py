@@ -26,6 +26,34 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "--onnx exports a trace; --solve makes none",
         "zh": "--onnx 导出一次追踪的结果; --solve 不做追踪",
     },
+    "usage.onnx_dynamic_dims": {
+        "en": "dynamic={names}: the input has {spatial} spatial dims (after batch and channels), "
+        "name each once",
+        "zh": "dynamic={names}: 输入有 {spatial} 个空间维度 (批量和通道之后), 每个维度给一个名字",
+        "cli": {
+            "en": "--onnx-dynamic {names}: the input has {spatial} spatial dims (after batch and channels), "
+            "name each once (H,W for an image)",
+            "zh": "--onnx-dynamic {names}: 输入有 {spatial} 个空间维度 (批量和通道之后), "
+            "每个维度给一个名字 (图像为 H,W)",
+        },
+    },
+    "usage.onnx_dynamic_names": {
+        "en": "dynamic={names}: the names must be distinct identifiers",
+        "zh": "dynamic={names}: 名字必须是互不相同的标识符",
+        "cli": {
+            "en": "--onnx-dynamic {names}: the names must be distinct identifiers, such as H,W",
+            "zh": "--onnx-dynamic {names}: 名字必须是互不相同的标识符, 例如 H,W",
+        },
+    },
+    "usage.onnx_dynamic_needs_onnx": {
+        "en": "--onnx-dynamic names the symbolic sizes of an export: it needs --onnx FILE",
+        "zh": "--onnx-dynamic 给导出的符号尺寸命名: 需要同时使用 --onnx FILE",
+    },
+    "help.onnx_dynamic": {
+        "en": "with --onnx: export the input's spatial dims as symbols with these names (H,W), "
+        "so that the file accepts other sizes",
+        "zh": "与 --onnx 一起用: 把输入的空间维度以这些名字 (H,W) 导出为符号, 使文件接受其他尺寸",
+    },
     "usage.onnx_no_model": {
         "en": "to_onnx() needs the model: the traced one is gone, pass it as model=",
         "zh": "to_onnx() 需要模型: 追踪过的模型已不存在, 请以 model= 传入",
@@ -54,6 +82,7 @@ MESSAGES: dict[str, dict[str, Any]] = {
     # the cross-check
     "onnx.header": {"en": "ONNX", "zh": "ONNX"},
     "onnx.agree": {"en": "ok", "zh": "一致"},
+    "onnx.agree_symbolic": {"en": "ok (symbolic: {names})", "zh": "一致 (符号: {names})"},
     "onnx.differ": {"en": "differs: {shape}", "zh": "不同: {shape}"},
     "onnx.absent": {"en": "none", "zh": "无"},
     "onnx.fused": {
@@ -82,6 +111,11 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "ONNX: no node for {names}: {reason}",
         "zh": "ONNX: {names} 没有对应节点: {reason}",
     },
+    "onnx.footer_symbolic": {
+        "en": "ONNX: the input's {names} exported symbolic; {count} of the agreeing layers have symbolic "
+        "dims, not compared (their fixed dims agree)",
+        "zh": "ONNX: 输入的 {names} 以符号导出; 一致的层中 {count} 层带符号维度, 不参与比较 (固定的维度一致)",
+    },
     "onnx.in_memory": {"en": "not saved", "zh": "未保存"},
     # the handout's section
     "handout.onnx": {"en": "The exported ONNX graph", "zh": "导出的 ONNX 图"},
@@ -94,4 +128,5 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "handout.onnx_value": {"en": "ONNX value", "zh": "ONNX 值"},
     "handout.onnx_shape": {"en": "Shape", "zh": "形状"},
     "handout.onnx_node": {"en": "Made by", "zh": "产生它的节点"},
+    "handout.onnx_closed": {"en": "shapetrace's closed form", "zh": "shapetrace 的闭式"},
 }

@@ -40,9 +40,9 @@ def layer_form_text(layer: LayerRecord) -> str:
     return forms_text(layer.size_form) if layer.size_form is not None else ""
 
 
-def expression(found: FlattenForm) -> str:
-    """The flattened size as the reader writes it: 256·⌊(H − 33)/32⌋·⌊(W − 33)/32⌋."""
-    symbols = symbols_of(len(found.forms))
+def expression(found: FlattenForm, symbols: tuple[str, ...] | None = None) -> str:
+    """The flattened size as the reader writes it: 256·⌊(H − 33)/32⌋·⌊(W − 33)/32⌋ (in `symbols`)."""
+    symbols = symbols or symbols_of(len(found.forms))
     factors = [
         f"({form.text(symbol)})" if form.m == 1 and form.n and form.a else form.text(symbol)
         for form, symbol in zip(found.forms, symbols, strict=True)

@@ -22,7 +22,7 @@ from shapetrace.render.common import (
 )
 from shapetrace.render.diagram import OVERVIEW_BOXES, block_diagram, build_diagram, figure_blocks
 from shapetrace.render.layout import lay_out
-from shapetrace.render.onnx_graph import onnx_svg, onnx_values
+from shapetrace.render.onnx_graph import onnx_closed_shapes, onnx_svg, onnx_values
 from shapetrace.render.svg import paint
 from shapetrace.render.table import failure_lines, footer_lines
 
@@ -162,14 +162,16 @@ def _onnx(trace: TraceRecord, lang: Lang) -> dict[str, Any] | None:
     graph = trace.onnx.graph if trace.onnx is not None else None
     if graph is None:
         return None
+    closed = onnx_closed_shapes(trace) if graph.dynamic else None  # symbolic sizes: the closed forms beside
+    codes = ["handout.onnx_value", "handout.onnx_shape"] + ["handout.onnx_closed"] * (closed is not None)
+    codes.append("handout.onnx_node")
     return {
         "title": say("handout.onnx", lang),
         "intro": say("handout.onnx_intro", lang, path=graph.path or say("onnx.in_memory", lang)),
         "svg": onnx_svg(graph, trace.model, prefix=f"{_slug(trace.model)}-onnx-"),
-        "values": onnx_values(graph),
-        "headers": [
-            say(code, lang) for code in ("handout.onnx_value", "handout.onnx_shape", "handout.onnx_node")
-        ],
+        "values": onnx_values(graph, lang, closed),
+        "headers": [say(code, lang) for code in codes],
+        "closed": closed is not None,
     }
 
 

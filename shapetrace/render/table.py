@@ -109,6 +109,8 @@ def onnx_cell(layer: LayerRecord, lang: Lang = "en") -> str:
     if match is None:
         return ""
     if match.status == "agree":
+        if match.symbolic:
+            return say("onnx.agree_symbolic", lang, names=", ".join(match.symbolic))
         return say("onnx.agree", lang)
     if match.status == "differ":
         return say("onnx.differ", lang, shape=format_shape(match.shape) if match.shape else "?")
@@ -233,6 +235,9 @@ def onnx_lines(trace: TraceRecord, lang: Lang = "en") -> list[str]:
             agree=sum(layer.onnx.status == "agree" for layer in compared), compared=len(compared),
         )
     ]  # fmt: skip
+    if graph.dynamic:
+        symbolic = [layer for layer in compared if layer.onnx.status == "agree" and layer.onnx.symbolic]
+        lines.append(say("onnx.footer_symbolic", lang, names=", ".join(graph.dynamic), count=len(symbolic)))
     absent: dict[str, list[str]] = {}  # reason -> names: 17 fused BatchNorms make one line
     for layer in matched:
         match = layer.onnx
