@@ -22,7 +22,8 @@ from claims import Claim, emit, machine_line
 from tabulate import tabulate
 
 from shapetrace import zoo
-from shapetrace.solver import _meta_shadow, _Passes, _runs, solve
+from shapetrace.introspect import meta_copy
+from shapetrace.solver import _Passes, _runs, solve
 
 
 def main() -> None:
@@ -40,7 +41,7 @@ def main() -> None:
     for name, entry in zoo.ZOO.items():
         model = zoo.build(name, "meta")
         solution = solve(model, entry.default_input, 1, args.hi)
-        passes = _Passes(_meta_shadow(model), entry.default_input, "square", torch.float32, "meta")
+        passes = _Passes(meta_copy(model), entry.default_input, "square", torch.float32, "meta")
         started = time.perf_counter()
         exhaustive = _runs(range(1, args.exhaustive_hi + 1), passes)
         per_pass = (time.perf_counter() - started) / args.exhaustive_hi
