@@ -44,6 +44,7 @@ class Solution:
     budget: float | None = None  # the seconds the search was given; None: no limit
     checked_to: int | None = None  # the last size checked: hi, or less where the budget ran out
     complete: bool = True  # every size lo..hi was checked
+    device: str = "meta"  # where the real passes ran: "meta", or the model's own device where meta cannot
 
     def __post_init__(self) -> None:
         if self.checked_to is None:

@@ -418,3 +418,19 @@ def test_a_model_that_fails_alike_on_meta_is_searched_on_meta(monkeypatch):
     assert solution.method == "exhaustive" and [(r.first, r.last) for r in solution.valid] == [(12, 12)]
     assert model.calls == {"cpu": 4}  # the candidate traces only: 16, 64, 1 and 32
     assert solution.passes == 64
+
+
+def test_the_answer_says_where_its_passes_ran():
+    """A model that calls .item() cannot run on meta: its passes run on the CPU, and the answer says
+    so in both languages and in JSON; LeNet's run on meta."""
+    model = _SlowItem(seconds=0.0)  # works at 12×12 only; the trace at 12 is replayed
+    solution = solve(model, (1, 1, 12, 12), 1, 20)
+    assert solution.device == "cpu" and [(r.first, r.last) for r in solution.valid] == [(12, 12)]
+    assert "CPU passes" in render_solution(solution) and "meta-device" not in render_solution(solution)
+    assert "次 CPU 上的前向传播" in render_solution(solution, "zh")
+    document = solution_to_dict(solution)
+    assert document["device"] == "cpu"
+    _validator("shapetrace-solve-1.schema.json").validate(document)
+    on_meta = solve(zoo.build("lenet", "meta"), (1, 1, 28, 28), 1, 40)
+    assert on_meta.device == "meta" and "meta-device passes" in render_solution(on_meta)
+    assert "次 meta 设备前向传播" in render_solution(on_meta, "zh")

@@ -116,20 +116,20 @@ MESSAGES: dict[str, dict[str, Any]] = {
     "solve.first_formula": {"en": "Output size of {layer}: {formula}", "zh": "{layer} 的输出尺寸: {formula}"},
     "solve.found_closed": {
         "en": "Found by: the closed forms of the sizes (replayed only where an outcome can change), "
-        "confirmed by {passes} meta-device passes.",
-        "zh": "求解方法: 尺寸的闭式 (只在结果可能变化处重放), 并以 {passes} 次 meta 设备前向传播确认。",
+        "confirmed by {passes} {where} passes.",
+        "zh": "求解方法: 尺寸的闭式 (只在结果可能变化处重放), 并以 {passes} 次{where}前向传播确认。",
     },
     "solve.found_analytic": {
-        "en": "Found by: replayed with the formulas, confirmed by {passes} meta-device passes.",
-        "zh": "求解方法: 用公式重放, 并以 {passes} 次 meta 设备前向传播确认。",
+        "en": "Found by: replayed with the formulas, confirmed by {passes} {where} passes.",
+        "zh": "求解方法: 用公式重放, 并以 {passes} 次{where}前向传播确认。",
     },
     "solve.found_nothing_ran": {
-        "en": "Found by: {passes} meta-device passes (no size ran, so there was nothing to replay).",
-        "zh": "求解方法: {passes} 次 meta 设备前向传播 (没有能运行的尺寸, 无从重放)。",
+        "en": "Found by: {passes} {where} passes (no size ran, so there was nothing to replay).",
+        "zh": "求解方法: {passes} 次{where}前向传播 (没有能运行的尺寸, 无从重放)。",
     },
     "solve.found_exhaustive": {
-        "en": "Found by: {passes} meta-device passes (the formulas could not replay this model).",
-        "zh": "求解方法: {passes} 次 meta 设备前向传播 (公式无法重放此模型)。",
+        "en": "Found by: {passes} {where} passes (the formulas could not replay this model).",
+        "zh": "求解方法: {passes} 次{where}前向传播 (公式无法重放此模型)。",
     },
     "solve.stopped": {
         "en": "Stopped after {budget} s, the time budget: sizes {lo}..{checked} checked, {rest}..{hi} not.",
@@ -139,6 +139,9 @@ MESSAGES: dict[str, dict[str, Any]] = {
         "en": "Stopped after {budget} s, the time budget, before any size was checked.",
         "zh": "已用完时间预算 {budget} 秒, 搜索在检查任何尺寸之前停止。",
     },
+    "solve.where_meta": {"en": "meta-device", "zh": " meta 设备"},
+    "solve.where_cpu": {"en": "CPU", "zh": " CPU 上的"},
+    "solve.where_cuda": {"en": "CUDA", "zh": " CUDA 上的"},
     "solve.found_partial": {
         "en": "Found by: {passes} forward passes, as many as the time budget allowed.",
         "zh": "求解方法: {passes} 次前向传播, 时间预算只够这么多。",

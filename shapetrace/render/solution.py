@@ -28,16 +28,20 @@ def _outcome(size_range: SizeRange, lang: Lang) -> str:
     return say("solve.fails", lang, example=example, reason=reason)
 
 
+_WHERE = {"meta": "solve.where_meta", "cpu": "solve.where_cpu", "cuda": "solve.where_cuda"}  # passes ran
+
+
 def _found_by(solution: Solution, lang: Lang) -> str:
+    where = say(_WHERE.get(solution.device.split(":")[0], "solve.where_cpu"), lang)
     if solution.method == "closed form":
-        return say("solve.found_closed", lang, passes=solution.passes)
+        return say("solve.found_closed", lang, passes=solution.passes, where=where)
     if solution.method == "analytic":
-        return say("solve.found_analytic", lang, passes=solution.passes)
+        return say("solve.found_analytic", lang, passes=solution.passes, where=where)
     if not solution.complete:
         return say("solve.found_partial", lang, passes=solution.passes)
     if not solution.valid:
-        return say("solve.found_nothing_ran", lang, passes=solution.passes)
-    return say("solve.found_exhaustive", lang, passes=solution.passes)
+        return say("solve.found_nothing_ran", lang, passes=solution.passes, where=where)
+    return say("solve.found_exhaustive", lang, passes=solution.passes, where=where)
 
 
 def _checked(solution: Solution) -> int:
@@ -113,6 +117,7 @@ def solution_to_dict(solution: Solution, terms: Terms = "api") -> dict[str, Any]
         ],
         "method": solution.method,
         "passes": solution.passes,
+        "device": solution.device,
         "budget": solution.budget,
         "checked_to": _checked(solution),
         "complete": solution.complete,

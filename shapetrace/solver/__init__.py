@@ -163,7 +163,7 @@ def _solve(
     return Solution(
         model_name or type(model).__name__, template, dims, lo, hi, tuple(ranges), method, passes.count,
         time.perf_counter() - started, *(first or (None, None)), failure,
-        budget=budget, checked_to=checked_to, complete=checked_to == hi,
+        budget=budget, checked_to=checked_to, complete=checked_to == hi, device=device,
     )  # fmt: skip
 
 
