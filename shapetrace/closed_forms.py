@@ -10,19 +10,15 @@ from dataclasses import replace
 from shapetrace import rules
 from shapetrace.formulas.closed import IDENTITY, SizeForm
 from shapetrace.messages import Message, Refusal, msg
-from shapetrace.records import Fit, FlattenForm, LayerRecord, Shape, TraceRecord, bind, evolve
+from shapetrace.records import Fit, FlattenForm, LayerRecord, Shape, TraceRecord, bind
 from shapetrace.rules.spatial_forms import NoForm
+from shapetrace.views import input_spatial_dims as spatial_dims
+from shapetrace.views import with_leaf_values
 
 __all__ = ["closed_forms", "spatial_dims", "thresholds"]
 
 Forms = tuple[SizeForm | None, ...]
 _BOX_LIMIT = 64  # ways to split the in_features among the dims shown at most
-
-
-def spatial_dims(trace: TraceRecord) -> int:
-    """How many spatial dims the (first) model input has: its dims after batch and channels."""
-    shapes = trace.input_shapes
-    return len(shapes[0]) - 2 if shapes and len(shapes[0]) >= 3 else 0
 
 
 def _incoming(layer: LayerRecord, dims: int, forms: dict[int, Forms]) -> list[Forms] | None:
@@ -321,21 +317,5 @@ def closed_forms(trace: TraceRecord) -> TraceRecord:
     if dims == 0:
         return trace
     forms, stop = _layer_forms(trace, dims)
-    layers = list(trace.layers)
-    for index, found in forms.items():
-        layers[index] = evolve(layers[index], size_form=found)
-    assigned: set[int] = set()
-    for index in sorted(forms, reverse=True):
-        parent = layers[index].parent
-        while parent is not None:
-            container = layers[parent]
-            if (
-                parent not in assigned
-                and not container.failed
-                and container.output_shapes == layers[index].output_shapes
-            ):
-                layers[parent] = evolve(container, size_form=forms[index])
-                assigned.add(parent)
-            parent = container.parent
-    formed = replace(trace, layers=tuple(layers))
+    formed = with_leaf_values(trace, forms, "size_form")
     return replace(formed, flatten_form=_flatten_form(formed, dims), form_stop=stop)

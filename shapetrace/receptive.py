@@ -4,11 +4,10 @@ coordinates, propagated over the traced graph; where paths meet, the larger fiel
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from shapetrace import rules
 from shapetrace.formulas import per_dim
-from shapetrace.records import LayerRecord, ReceptiveField, TraceRecord, evolve
+from shapetrace.records import LayerRecord, ReceptiveField, TraceRecord
+from shapetrace.views import input_spatial_dims, with_leaf_values
 
 __all__ = ["receptive_fields"]
 
@@ -42,11 +41,6 @@ def _widest(fields: list[ReceptiveField]) -> ReceptiveField:
         tuple(chosen[axis].jump[axis] for axis in range(dims)),
         tuple(chosen[axis].start[axis] for axis in range(dims)),
     )
-
-
-def _spatial_dims(trace: TraceRecord) -> int:
-    shapes = trace.input_shapes
-    return len(shapes[0]) - 2 if shapes and len(shapes[0]) >= 3 else 0
 
 
 def _incoming(
@@ -89,25 +83,8 @@ def _leaf_fields(trace: TraceRecord, dims: int) -> dict[int, ReceptiveField]:
 
 def receptive_fields(trace: TraceRecord) -> TraceRecord:
     """The trace with `receptive_field` set on every layer whose outputs are spatial maps of the input."""
-    dims = _spatial_dims(trace)
+    dims = input_spatial_dims(trace)
     if dims == 0:
         return trace
-    fields = _leaf_fields(trace, dims)
-    layers = list(trace.layers)
-    for index, field in fields.items():
-        layers[index] = evolve(layers[index], receptive_field=field)
-    # A container gets the field of its last spatial descendant with the same output shape.
-    assigned: set[int] = set()
-    for index in sorted(fields, reverse=True):
-        parent = layers[index].parent
-        while parent is not None:
-            container = layers[parent]
-            if (
-                parent not in assigned
-                and not container.failed
-                and container.output_shapes == layers[index].output_shapes
-            ):
-                layers[parent] = evolve(container, receptive_field=fields[index])
-                assigned.add(parent)
-            parent = container.parent
-    return replace(trace, layers=tuple(layers))
+    # a container gets the field of its last spatial descendant with the same output shape
+    return with_leaf_values(trace, _leaf_fields(trace, dims), "receptive_field")

@@ -101,3 +101,31 @@ def summary_totals(trace: TraceRecord) -> SummaryTotals:
         pass_bytes=2
         * sum(layer.outputs.nbytes for layer in leaves if layer.params and layer.outputs is not None),
     )
+
+
+def input_spatial_dims(trace: TraceRecord) -> int:
+    """How many spatial dims the (first) model input has: its dims after batch and channels."""
+    shapes = trace.input_shapes
+    return len(shapes[0]) - 2 if shapes and len(shapes[0]) >= 3 else 0
+
+
+def with_leaf_values(trace: TraceRecord, values: Mapping[int, object], field: str) -> TraceRecord:
+    """`field` set to `values[index]` on those layers, and on each container to the value of its last
+    such descendant with the same output shape (what the container's output is, as far as it tells)."""
+    layers = list(trace.layers)
+    for index, value in values.items():
+        layers[index] = evolve(layers[index], **{field: value})
+    assigned: set[int] = set()
+    for index in sorted(values, reverse=True):
+        parent = layers[index].parent
+        while parent is not None:
+            container = layers[parent]
+            if (
+                parent not in assigned
+                and not container.failed
+                and container.output_shapes == layers[index].output_shapes
+            ):
+                layers[parent] = evolve(container, **{field: values[index]})
+                assigned.add(parent)
+            parent = container.parent
+    return dataclasses.replace(trace, layers=tuple(layers))

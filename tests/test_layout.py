@@ -116,8 +116,8 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "shapetrace.solution": ({"shapetrace.messages", "shapetrace.records"}, set()),
     "shapetrace.rules": (_PURE, {"opt_einsum"}),  # opt_einsum only where installed
     "shapetrace.crosscheck": (_PURE | {"shapetrace.rules"}, set()),
-    "shapetrace.receptive": (_PURE | {"shapetrace.rules"}, set()),
-    "shapetrace.closed_forms": (_PURE | {"shapetrace.rules"}, set()),
+    "shapetrace.receptive": (_PURE | {"shapetrace.rules", "shapetrace.views"}, set()),
+    "shapetrace.closed_forms": (_PURE | {"shapetrace.rules", "shapetrace.views"}, set()),
     "shapetrace.views": (_PURE, set()),
     "shapetrace.layouts": (_PURE, set()),
     "shapetrace.operands": (_PURE, set()),
