@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from shapetrace import rules
-from shapetrace.formulas.closed import IDENTITY, SizeForm
+from shapetrace.formulas.closed import IDENTITY, SizeForm, first_where
 from shapetrace.messages import Message, Refusal, msg
 from shapetrace.records import Fit, FlattenForm, LayerRecord, Shape, TraceRecord, bind
 from shapetrace.rules.spatial_forms import NoForm
@@ -133,13 +133,7 @@ def _smallest(layer: LayerRecord, axis: int, dims: int) -> int:
         guess = 1  # a layer without a form keeps sizes (ReLU, BatchNorm): most accept any
     if low <= guess <= high and accepts(guess) and (guess == 1 or not accepts(guess - 1)):
         return guess
-    while low < high:
-        middle = (low + high) // 2
-        if accepts(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return low
+    return first_where(range(low, high), accepts)  # high where no smaller size is accepted
 
 
 def thresholds(trace: TraceRecord, only: set[int] | None = None) -> dict[int, tuple[int, ...]]:

@@ -8,9 +8,10 @@ constant, n = 0). Pure Python."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["SizeForm", "IDENTITY"]
+__all__ = ["SizeForm", "IDENTITY", "first_where"]
 
 
 def _ceil_div(numerator: int, denominator: int) -> int:
@@ -89,3 +90,16 @@ class SizeForm:
 
 
 IDENTITY = SizeForm()
+
+
+def first_where(sizes: range, works: Callable[[int], bool]) -> int:
+    """The first size in `sizes` for which a monotone condition holds (sizes.stop where none does):
+    a bisection."""
+    low, high = sizes.start, sizes.stop
+    while low < high:
+        middle = (low + high) // 2
+        if works(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low

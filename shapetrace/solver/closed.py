@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shapetrace.closed_forms import spatial_dims, thresholds
-from shapetrace.formulas.closed import SizeForm
+from shapetrace.formulas.closed import SizeForm, first_where
 from shapetrace.records import LayerRecord, Shape, TraceRecord
 from shapetrace.solution import SizeRange
 from shapetrace.solver.replay import Outcome
@@ -49,18 +49,6 @@ def _sizes_at(template: Shape, dims: str, size: int) -> tuple[int, ...]:
     return tuple(spatial)
 
 
-def _first(sizes: range, works: Callable[[int], bool]) -> int:
-    """The first size for which a monotone condition holds (one past the end where none does)."""
-    low, high = sizes.start, sizes.stop
-    while low < high:
-        middle = (low + high) // 2
-        if works(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return low
-
-
 def _value(forms: tuple[SizeForm, ...], sizes: tuple[int, ...]) -> int:
     """The flattened size: the product of the forms, none below 0 (below the sizes a window needs a form
     goes negative, and two negatives would make the product grow again)."""
@@ -83,7 +71,7 @@ def _breaks(traced: TraceRecord, leaves: list[LayerRecord], at: Callable[[int], 
     for layer in spatial:
         lowest = own.get(layer.index, ())
         breaks.add(
-            _first(
+            first_where(
                 sizes,
                 lambda size, lowest=lowest: all(s >= low for s, low in zip(at(size), lowest, strict=True)),
             )
@@ -110,8 +98,8 @@ def _breaks(traced: TraceRecord, leaves: list[LayerRecord], at: Callable[[int], 
     ):
         return None
     features = found.features
-    breaks.add(_first(sizes, lambda size: found.channels * _value(found.forms, at(size)) >= features))
-    breaks.add(_first(sizes, lambda size: found.channels * _value(found.forms, at(size)) > features))
+    breaks.add(first_where(sizes, lambda size: found.channels * _value(found.forms, at(size)) >= features))
+    breaks.add(first_where(sizes, lambda size: found.channels * _value(found.forms, at(size)) > features))
     return breaks
 
 
