@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from shapetrace.cli.options import _Parser
+from shapetrace.cli.options import help_formatter, translated_parser
 from shapetrace.errors import UsageError
 from shapetrace.formulas.workings import KINDS, LABELS, Layer, Workings, workings
 from shapetrace.messages import Lang, Refusal, Seq, msg, render
@@ -57,26 +57,17 @@ def build_formula_parser(lang: Lang = "en") -> argparse.ArgumentParser:
     def words(code: str) -> str:
         return render(msg(code), lang, "cli")
 
-    class Formatter(argparse.RawDescriptionHelpFormatter):
-        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
-            super().add_usage(usage, actions, groups, prefix=words("help.usage"))
-
+    class Formatter(help_formatter(lang)):  # type: ignore[misc]
         def _format_action_invocation(self, action: argparse.Action) -> str:  # "-k, --k, --kernel K"
             if not action.option_strings or action.nargs == 0:
                 return super()._format_action_invocation(action)
             metavar = self._format_args(action, self._get_default_metavar_for_optional(action))
             return f"{', '.join(action.option_strings)} {metavar}"
 
-    parser = _Parser(
-        prog="shapetrace formula",
-        description=words("help.formula_description"),
-        epilog=words("help.formula_epilog"),
-        formatter_class=Formatter,
-        add_help=False,
+    parser = translated_parser(
+        "shapetrace formula", lang, "help.formula_description", "help.formula_epilog", Formatter,
         allow_abbrev=False,
-    )
-    parser._positionals.title = words("help.positionals")
-    parser._optionals.title = words("help.optionals")
+    )  # fmt: skip
     parser.add_argument("kind", choices=KINDS, metavar="KIND", help=words("help.formula_kind"))
     parser.add_argument("-h", "--help", action="help", help=words("help.help"))
     for flags, settings, code in _OPTIONS:

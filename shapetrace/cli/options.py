@@ -66,25 +66,46 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError("usage.argparse", detail=message)
 
 
+def help_formatter(lang: Lang) -> type[argparse.RawDescriptionHelpFormatter]:
+    """argparse's help layout with its "usage:" in `lang`."""
+    prefix = render(msg("help.usage"), lang, "cli")
+
+    class Formatter(argparse.RawDescriptionHelpFormatter):
+        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix_: str | None = None) -> None:
+            super().add_usage(usage, actions, groups, prefix=prefix)
+
+    return Formatter
+
+
+def translated_parser(
+    prog: str, lang: Lang, description: str, epilog: str, formatter: type | None = None, **settings: Any
+) -> argparse.ArgumentParser:
+    """A parser whose description, epilog, usage and section titles are the catalog's, in `lang`
+    (`description` and `epilog` are message codes); -h is the caller's to add."""
+
+    def words(code: str) -> str:
+        return render(msg(code), lang, "cli")
+
+    parser = _Parser(
+        prog=prog,
+        description=words(description),
+        epilog=words(epilog),
+        formatter_class=formatter or help_formatter(lang),
+        add_help=False,
+        **settings,
+    )
+    parser._positionals.title = words("help.positionals")
+    parser._optionals.title = words("help.optionals")
+    return parser
+
+
 def build_parser(lang: Lang = "en") -> argparse.ArgumentParser:
     """The argument parser, its help in `lang`; building it imports no torch."""
 
     def words(code: str) -> str:
         return render(msg(code), lang, "cli")
 
-    class Formatter(argparse.RawDescriptionHelpFormatter):
-        def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
-            super().add_usage(usage, actions, groups, prefix=words("help.usage"))
-
-    parser = _Parser(
-        prog="shapetrace",
-        description=words("help.description"),
-        epilog=words("help.epilog"),
-        formatter_class=Formatter,
-        add_help=False,
-    )
-    parser._positionals.title = words("help.positionals")
-    parser._optionals.title = words("help.optionals")
+    parser = translated_parser("shapetrace", lang, "help.description", "help.epilog")
     parser.add_argument("models", nargs="*", metavar="MODEL", help=words("help.models"))
     parser.add_argument("-h", "--help", action="help", help=words("help.help"))
     parser.add_argument(
