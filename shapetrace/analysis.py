@@ -9,13 +9,22 @@ from shapetrace.closed_forms import closed_forms
 from shapetrace.crosscheck import crosscheck
 from shapetrace.diagnose import diagnose
 from shapetrace.layouts import note_layouts
+from shapetrace.lazy import Pending
 from shapetrace.receptive import receptive_fields
-from shapetrace.records import TraceRecord
+from shapetrace.records import TraceRecord, evolve
 
-__all__ = ["analyse"]
+__all__ = ["analyse", "analyse_later"]
 
 
 def analyse(trace: TraceRecord) -> TraceRecord:
     """The recorded trace, cross-checked, with receptive fields, closed forms, layout notes and, if it
     failed, a diagnosis."""
     return diagnose(note_layouts(closed_forms(receptive_fields(crosscheck(trace)))))
+
+
+def analyse_later(trace: TraceRecord) -> TraceRecord:
+    """The trace, its analyses run on the first read of a field they fill: a trace read only for its
+    shapes, parameters and MACs never runs them."""
+    pending = Pending(lambda: analyse(trace))
+    layers = tuple(pending.tag(layer, layer.index) for layer in trace.layers)
+    return evolve(pending.tag(trace), layers=layers)

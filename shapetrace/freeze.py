@@ -58,17 +58,8 @@ def freeze(
         error=error,
         output_sources=tuple(_source(edge, positions) for edge in output_edges),
         shape_reads=log.shape_reads,
-        definition=_definition(model),
         notes=notes,
     )
-
-
-def _definition(model: nn.Module) -> str:
-    """print(model), or "" where a module's repr fails."""
-    try:
-        return repr(model)
-    except Exception:
-        return ""
 
 
 def _attributes(calls: list[RecordedCall]) -> list[Attributes]:

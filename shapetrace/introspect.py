@@ -78,6 +78,16 @@ def _holds_weights_only(module: nn.Module) -> bool:
     return cls.__module__.startswith("torch.ao.nn.") and cls.__name__.endswith("PackedParams")
 
 
+def definition(model: nn.Module | None) -> str:
+    """print(model), or "" where a module's repr fails (or the model is gone)."""
+    if model is None:
+        return ""
+    try:
+        return repr(model)
+    except Exception:
+        return ""
+
+
 def is_leaf(module: nn.Module) -> bool:
     """A module without children (the packed weights of a quantized layer are not children that run)."""
     return all(child is None or _holds_weights_only(child) for child in module._modules.values())

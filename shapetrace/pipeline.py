@@ -12,12 +12,12 @@ from typing import Any
 
 from shapetrace import inputs, introspect
 from shapetrace._torch import nn, torch
-from shapetrace.analysis import analyse
+from shapetrace.analysis import analyse, analyse_later
 from shapetrace.diagnose import with_working_sizes
 from shapetrace.errors import ExportError, ShapeError, UsageError
 from shapetrace.messages import Lang, Message, msg, render
 from shapetrace.recorder import LOCK, record
-from shapetrace.records import TraceRecord
+from shapetrace.records import TraceRecord, evolve
 from shapetrace.restore import gc_paused
 from shapetrace.views import without_function_rows
 
@@ -97,8 +97,8 @@ class Trace(TraceRecord):
         return result
 
     def __getstate__(self) -> dict[str, Any]:
-        """A pickled trace is its record: the weak reference to the traced model stays behind."""
-        return {key: value for key, value in self.__dict__.items() if key != "_model"}
+        """A pickled trace is its record, analysed: the weak reference to the traced model stays behind."""
+        return {key: value for key, value in super().__getstate__().items() if key != "_model"}
 
     def __str__(self) -> str:
         return self.to_table()
@@ -217,8 +217,10 @@ def _trace(
         model, args, kwargs, device=where, model_name=model_name, functional=functional, notes=notes,
         mode=options.mode,
     )  # fmt: skip
-    result = analyse(recording.trace)
     failure = recording.failure
+    recorded = evolve(recording.trace, definition=introspect.definition(model))
+    # the analyses wait until read where the pass ran: many callers of trace() read few of them
+    result = analyse_later(recorded) if failure is None else analyse(recorded)
     if not functional and (failure is None or not _failed_outside_leaves(result)):
         result = without_function_rows(result)
     if (

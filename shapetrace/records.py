@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from shapetrace.formulas.closed import SizeForm
+from shapetrace.lazy import Analysed, settled
 from shapetrace.messages import Message, Seq, msg
 from shapetrace.onnx_records import OnnxGraph, OnnxMatch, OnnxNode, OnnxReport, OnnxShape
 
@@ -218,20 +219,23 @@ class LayerRecord:
     parent: int | None  # index of the call this one ran inside, None at the top
     call_number: int  # 1 for a module's first call, 2 for its second, ...
     attributes: tuple[tuple[str, Any], ...] = ()  # kernel_size, stride, in_features, ... as plain values
-    expected_shapes: tuple[Shape, ...] | None = None  # analytic result, None where no formula
-    check: Check = "unchecked"
-    derivation: Message | None = None  # the arithmetic, numbers put in, in PyTorch's terms (or the refusal)
-    receptive_field: ReceptiveField | None = None
-    textbook_derivation: Message | None = None  # the same in d2l's notation, where it differs
-    finding: Message | None = None  # why a check is a mismatch or unchecked, or why a call cannot work
+    # Analysed: filled by the analyses, which a trace runs when one of these is first read
+    expected_shapes: tuple[Shape, ...] | None = Analysed(None)  # analytic result, None where no formula
+    check: Check = Analysed("unchecked")
+    # the arithmetic, numbers put in, in PyTorch's terms (or the refusal)
+    derivation: Message | None = Analysed(None)
+    receptive_field: ReceptiveField | None = Analysed(None)
+    textbook_derivation: Message | None = Analysed(None)  # the same in d2l's notation, where it differs
+    finding: Message | None = Analysed(None)  # why a check is not ok, or why a call cannot work
     base_type: str = ""  # the rule table's key: the torch.nn class ("Conv2d" for a Conv2d subclass), a
     # function's "function:cat", "" for user-defined containers
     custom_forward: bool = False  # the class overrides its base's forward
     parameters: tuple[str, ...] = ()  # forward's parameter names, to bind positional inputs by name
     sources: tuple[Source | None, ...] = ()  # per input tensor; None where unknown (a parameter, ...)
     is_function: bool = False  # a torch function called in a forward, not a module call
-    size_form: tuple[SizeForm | None, ...] | None = None  # each spatial output size as a closed form of
-    # the input size, per dim (None where it is not one); None where the output is no map of the input
+    # each spatial output size as a closed form of the input size, per dim (None where it is not one);
+    # None where the output is no map of the input
+    size_form: tuple[SizeForm | None, ...] | None = Analysed(None)
     onnx: OnnxMatch | None = None  # the exported graph's counterpart, where the trace was exported
 
     @property
@@ -265,6 +269,9 @@ class LayerRecord:
 
     def attribute(self, key: str, default: Any = None) -> Any:
         return dict(self.attributes).get(key, default)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return settled(self)
 
 
 @dataclass(frozen=True)
@@ -353,10 +360,13 @@ class TraceRecord:
     hidden_graph: tuple[LayerRecord, ...] = ()  # every call, torch functions included, where `layers`
     # leaves the functions out (the diagram draws the dataflow from it), and its output sources
     hidden_output_sources: tuple[Source | None, ...] = ()
-    flatten_form: FlattenForm | None = None  # where a map of the input is flattened for a Linear
-    form_stop: Message | None = None  # where the closed forms of the sizes stop, and why
+    flatten_form: FlattenForm | None = Analysed(None)  # where a map of the input is flattened for a Linear
+    form_stop: Message | None = Analysed(None)  # where the closed forms of the sizes stop, and why
     onnx: OnnxReport | None = None  # the ONNX export and its cross-check, where one was asked for
     device_reason: Message | None = None  # why `--device auto` chose `device`; None where it was given
+
+    def __getstate__(self) -> dict[str, Any]:
+        return settled(self)
 
     @property
     def graph(self) -> tuple[LayerRecord, ...]:

@@ -35,7 +35,7 @@ def without_function_rows(trace: TraceRecord) -> TraceRecord:
         for layer in kept
     )
     output_sources = tuple(source(item) for item in trace.output_sources)
-    return dataclasses.replace(
+    return evolve(
         trace,
         layers=layers,
         output_sources=output_sources,

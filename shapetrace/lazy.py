@@ -1,0 +1,88 @@
+"""Analyses that wait until read: a trace's records carry a `Pending` run of the analyses, and the
+fields the analyses fill (`Analysed`) read its result on first access. Plain Python: the records'
+module uses it, and it knows nothing of what the analyses are."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Pending", "Analysed", "settled"]
+
+
+class Pending:
+    """Analyses not run yet over a trace (the cross-check, receptive fields, closed forms): run once, on
+    the first read of a field they fill, so that a trace nobody asks those of never pays for them. The
+    records of such a trace carry it as `_pending` (and a layer its index in the analysed trace as
+    `_origin`); their analysed fields read the result."""
+
+    __slots__ = ("_run", "_result", "_lock")
+
+    def __init__(self, run: Callable[[], Any]) -> None:
+        self._run: Callable[[], Any] | None = run
+        self._result: Any | None = None
+        self._lock = threading.Lock()
+
+    def tag(self, record: Any, origin: int | None = None) -> Any:
+        """A copy of `record` (a layer, with its index `origin` in the analysed trace; or the trace)
+        whose analysed fields are read from the result."""
+        clone = object.__new__(type(record))
+        analysed = _analysed_fields(type(record))
+        clone.__dict__.update((k, v) for k, v in record.__dict__.items() if k not in analysed)
+        clone.__dict__["_pending"] = self
+        if origin is not None:
+            clone.__dict__["_origin"] = origin
+        return clone
+
+    def result(self) -> Any:
+        with self._lock:
+            if self._result is None:
+                assert self._run is not None
+                self._result, self._run = self._run(), None
+        return self._result
+
+
+class Analysed:
+    """A field an analysis fills: a record still pending reads it from its analysed counterpart (once,
+    then keeps it); every other record has its own value or the default."""
+
+    __slots__ = ("default", "name")
+
+    def __init__(self, default: Any) -> None:
+        self.default = default
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, record: Any, owner: type | None = None) -> Any:
+        if record is None:  # the class's: the dataclass's default
+            return self.default
+        state = record.__dict__
+        pending = state.get("_pending")
+        if pending is None:
+            return self.default
+        analysed = pending.result()
+        origin = state.get("_origin")
+        value = getattr(analysed if origin is None else analysed.layers[origin], self.name)
+        state[self.name] = value
+        return value
+
+
+@functools.cache
+def _analysed_fields(record_type: type) -> frozenset[str]:
+    return frozenset(
+        name
+        for klass in record_type.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, Analysed)
+    )
+
+
+def settled(record: Any) -> dict[str, Any]:
+    """A record's state with every analysed field read (what pickling and copying keep)."""
+    for name in _analysed_fields(type(record)):
+        getattr(record, name)
+    return {key: value for key, value in record.__dict__.items() if key not in ("_pending", "_origin")}
