@@ -54,6 +54,16 @@ class CallLog:
         self._active: list[BaseException | None] = []  # exception being handled when each call began
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
         self._single_args: dict[int, ValueInfo] = {}
+        self.globally: set[int] = set()  # ids of the modules the global hooks record
+
+    def before_any(self, module: nn.Module, args: tuple, kwargs: dict[str, Any] | None = None) -> None:
+        """The global pre-hook: every module's call in the process, ours with their keyword arguments."""
+        if id(module) in self.globally:
+            self.before(module, args, kwargs or {})
+
+    def after_any(self, module: nn.Module, args: tuple, output: Any) -> None:
+        if id(module) in self.globally:
+            self.after(module, args, output)
 
     def _tensor(self, tensor: torch.Tensor) -> ValueInfo:
         key = (tensor.shape, tensor.dtype)

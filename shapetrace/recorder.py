@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from torch.nn.modules.lazy import LazyModuleMixin
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from shapetrace import freeze, introspect
 from shapetrace._torch import nn, torch
@@ -62,9 +63,7 @@ def _run(
     """One forward pass with the hooks on every `hooked` module (the function recorder if `watch`,
     `counter` if given); the hooks are gone afterwards, whatever happened."""
     with contextlib.ExitStack() as stack:
-        for module in hooked:
-            stack.callback(module.register_forward_pre_hook(log.before, with_kwargs=True).remove)
-            stack.callback(module.register_forward_hook(log.after, always_call=True).remove)
+        _hook(hooked, log, stack)
         log.dataflow.model_inputs(args, kwargs)
         log.watching = watch
         if introspect.compiler_loaded():  # modules and functions torch.compile wrapped run as written
@@ -81,6 +80,44 @@ def _run(
             if isinstance(exc, KeyboardInterrupt):  # the user's, not the model's
                 raise
             return None, exc
+
+
+def _hook(hooked: list[nn.Module], log: CallLog, stack: contextlib.ExitStack) -> None:
+    """Hook every module in `hooked` until `stack` closes. One pair of global hooks serves them all (a
+    module's own pair costs ~30 us to register and remove, more than the rest of its record), told
+    to pass keyword arguments by the module's with-kwargs table; a module with hooks of its own gets
+    its own pair after them, so that it is recorded as its hooks leave its inputs and outputs; and so
+    does a layer that takes a fused fast path unless it sees hooks of its own (its sublayers would not
+    run). Where torch.compile wrapped a module, every module gets its own pair: the wrapper would
+    fire global hooks twice."""
+    compiled = introspect.compiler_loaded() and any(
+        introspect.compiled_original(module) is not None for module in hooked
+    )
+    own = [
+        module
+        for module in hooked
+        if compiled or module._forward_pre_hooks or module._forward_hooks or isinstance(module, _SEES_HOOKS)
+    ]
+    for module in own:
+        stack.callback(module.register_forward_pre_hook(log.before, with_kwargs=True).remove)
+        stack.callback(module.register_forward_hook(log.after, always_call=True).remove)
+    owned = {id(module) for module in own}
+    shared = [module for module in hooked if id(module) not in owned]
+    log.globally = {id(module) for module in shared}
+    before = register_module_forward_pre_hook(log.before_any)
+    stack.callback(before.remove)
+    stack.callback(register_module_forward_hook(log.after_any, always_call=True).remove)
+    for module in shared:
+        module._forward_pre_hooks_with_kwargs[before.id] = True
+    stack.callback(_untag, shared, before.id)
+
+
+_SEES_HOOKS = (nn.TransformerEncoderLayer,)  # fast paths that check the module's own hooks
+
+
+def _untag(modules: list[nn.Module], hook_id: int) -> None:
+    for module in modules:
+        module._forward_pre_hooks_with_kwargs.pop(hook_id, None)
 
 
 def _unhookable(named_modules: list[tuple[str, nn.Module]]) -> tuple[set[int], list[str]]:

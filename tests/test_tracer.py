@@ -503,3 +503,59 @@ def test_input_sizes_accept_integer_like_numbers_and_refuse_others():
         trace(model, (1.0, 3))
     with pytest.raises(shapetrace.UsageError, match="cannot create an input"):
         trace(model, (10**12, 10**12))
+
+
+def test_a_modules_own_hooks_run_before_it_is_recorded_and_stay():
+    """A module with hooks of its own is recorded with the inputs and outputs its hooks leave it."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(18, 4))
+    model[1].register_forward_pre_hook(lambda module, args: (args[0].flatten(1),))
+    model[1].register_forward_hook(lambda module, args, output: output[:, :3])
+    before = _state(model)
+    result = trace(model, (1, 1, 5, 5))
+    assert result.layers[1].input_shapes == ((1, 18),) and result.layers[1].output_shapes == ((1, 3),)
+    assert result.layers[1].check == "mismatch"  # Linear(18, 4) gives 4 features: the hook cut them
+    _assert_unchanged(model, before)
+
+
+def test_tracing_leaves_no_global_hook_and_no_keyword_flag_behind():
+    from torch.nn.modules import module as torch_module
+
+    tables = ("_global_forward_pre_hooks", "_global_forward_hooks", "_global_forward_hooks_always_called")
+    model = _bn_net()
+    before = _state(model)
+    trace(model, (1, 3, 8, 8))
+    with pytest.raises(shapetrace.ShapeError):
+        trace(model, (1, 3, 9, 9), suggest_sizes=False)
+    assert [len(getattr(torch_module, table)) for table in tables] == [0, 0, 0]
+    assert all(not module._forward_pre_hooks_with_kwargs for module in model.modules())
+    _assert_unchanged(model, before)
+
+
+def test_a_module_outside_the_model_called_in_forward_is_not_recorded():
+    outside = nn.Linear(4, 4)
+
+    class UsesAnother(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return outside(self.fc(x))
+
+    result = trace(UsesAnother(), (2, 4))
+    assert [layer.name for layer in result.layers] == ["fc"]
+
+
+def test_tensors_passed_by_keyword_are_recorded_with_their_sources():
+    class ByKeyword(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, query, memory):
+            return self.attn(query, key=memory, value=memory, need_weights=False)[0]
+
+    result = trace(ByKeyword(), input_data={"query": torch.randn(1, 3, 8), "memory": torch.randn(1, 5, 8)})
+    attn = result.layers[0]
+    assert attn.input_shapes == ((1, 3, 8), (1, 5, 8), (1, 5, 8))
+    assert [source.input for source in attn.sources] == [0, 1, 1]
