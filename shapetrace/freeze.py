@@ -10,7 +10,7 @@ from shapetrace import introspect, rules
 from shapetrace._torch import nn, torch
 from shapetrace.calls import CallLog, RecordedCall
 from shapetrace.messages import Message, Seq, msg
-from shapetrace.records import ErrorInfo, LayerRecord, Source, Totals, TraceRecord, ValueInfo, bind, evolve
+from shapetrace.records import ErrorInfo, LayerRecord, Source, Totals, TraceRecord, ValueInfo, bind, build
 from shapetrace.values import describe, exception_text
 
 __all__ = ["freeze"]
@@ -36,7 +36,7 @@ def freeze(
     calls = log.calls
     attributes = _attributes(calls)
     macs = _call_macs(calls, attributes)
-    layers, positions = _layer_records(model, named_modules, calls, attributes, macs)
+    layers, positions = _layer_records(model, named_modules, calls, attributes, macs, log.leaves)
     error = None
     if failure is not None:
         error = _error_info(model, layers, positions.get(log.failing_call(failure)), failure)
@@ -130,74 +130,65 @@ def _layer_records(
     calls: list[RecordedCall],
     attributes: list[Attributes],
     macs: list[int],
+    leaves: set[int],
 ) -> tuple[tuple[LayerRecord, ...], dict[int, int]]:
     """The records of every call but the root's, and each call's position among them."""
     names = {id(module): name for name, module in named_modules}
-    params = introspect.subtree_param_counts(model)
+    params = introspect.subtree_param_counts(model, named_modules)
     positions: dict[int, int] = {}  # call index -> record index; the root's calls have none
     call_numbers: dict[int, int] = {}
+    kinds: dict[type, tuple[str, bool, tuple[str, ...]]] = {}
     records: list[LayerRecord] = []
     for index, call in enumerate(calls):
-        if call.target is model:
+        target = call.target
+        if target is model:
             continue
-        sources = tuple(_source(edge, positions) for edge in call.edges)
+        sources = tuple(_source(edge, positions) for edge in call.edges) if call.edges else ()
         parent = positions.get(call.parent) if call.parent is not None else None
-        positions[index] = len(records)
+        position = positions[index] = len(records)
+        common = {
+            "index": position, "inputs": call.inputs, "outputs": call.outputs, "sources": sources,
+            "macs": macs[index], "attributes": attributes[index],
+        }  # fmt: skip
         if call.is_function:
-            record = _function_record(
-                call.target, len(records), records[parent] if parent is not None else None, call
-            )
+            record = _function_record(target, records[parent] if parent is not None else None, common)
         else:
-            key = id(call.target)
-            call_numbers[key] = call_numbers.get(key, 0) + 1
-            record = _module_record(call, len(records), names[key], params[key], call_numbers[key], parent)
-        records.append(evolve(record, sources=sources, macs=macs[index], attributes=attributes[index]))
+            key = id(target)
+            number = call_numbers[key] = call_numbers.get(key, 0) + 1
+            module_type = type(target)
+            kind = kinds.get(module_type)
+            if kind is None:
+                kind = kinds[module_type] = (
+                    *introspect.rule_key(module_type),
+                    introspect.forward_parameters(module_type),
+                )
+            name, (count, trainable) = names[key], params[key]
+            record = build(
+                LayerRecord, name=name, type=module_type.__name__, depth=name.count(".") + 1,
+                is_leaf=key in leaves, params=count, trainable_params=trainable, parent=parent,
+                call_number=number, base_type=kind[0], custom_forward=kind[1], parameters=kind[2], **common,
+            )  # fmt: skip
+        records.append(record)
     return tuple(records), positions
 
 
-def _module_record(
-    call: RecordedCall, index: int, name: str, params: tuple[int, int], call_number: int, parent: int | None
-) -> LayerRecord:
-    module = call.target
-    base_type, custom_forward = introspect.rule_key(type(module))
-    return LayerRecord(
-        index=index,
-        name=name,
-        type=type(module).__name__,
-        depth=name.count(".") + 1,
-        is_leaf=introspect.is_leaf(module),
-        inputs=call.inputs,
-        outputs=call.outputs,
-        params=params[0],
-        trainable_params=params[1],
-        macs=0,
-        parent=parent,
-        call_number=call_number,
-        base_type=base_type,
-        custom_forward=custom_forward,
-        parameters=introspect.forward_parameters(type(module)),
-    )
-
-
-def _function_record(name: str, index: int, owner: LayerRecord | None, call: RecordedCall) -> LayerRecord:
+def _function_record(name: str, owner: LayerRecord | None, common: dict[str, Any]) -> LayerRecord:
     """A row for a torch function called in a forward: named after the module whose forward called it."""
     key = rules.function_key(name)
-    return LayerRecord(
-        index=index,
+    return build(
+        LayerRecord,
         name=f"{owner.name}.{name}" if owner is not None else name,
         type=key,
         depth=owner.depth + 1 if owner is not None else 1,
         is_leaf=True,
-        inputs=call.inputs,
-        outputs=call.outputs,
         params=0,
         trainable_params=0,
-        macs=0,
         parent=owner.index if owner is not None else None,
         call_number=1,
         base_type=key,
         parameters=rules.parameters_of(key),
         is_function=True,
+        **common,
     )
 
 
@@ -221,8 +212,11 @@ def _totals(
     named_modules: list[tuple[str, nn.Module]], layers: tuple[LayerRecord, ...], macs: int, root_bytes: int
 ) -> Totals:
     parameters = introspect.unique_parameters(module for _, module in named_modules)
-    params = sum(introspect.numel(parameter) for parameter in parameters)
-    trainable = sum(introspect.numel(parameter) for parameter in parameters if parameter.requires_grad)
+    sizes = [introspect.numel(parameter) for parameter in parameters]
+    params = sum(sizes)
+    trainable = sum(
+        size for size, parameter in zip(sizes, parameters, strict=True) if parameter.requires_grad
+    )
     leaf_bytes = sum(
         layer.outputs.nbytes
         for layer in layers
@@ -233,7 +227,9 @@ def _totals(
         trainable_params=trainable,
         non_trainable_params=params - trainable,
         macs=macs,
-        param_bytes=sum(introspect.numel(parameter) * parameter.dtype.itemsize for parameter in parameters),
+        param_bytes=sum(
+            size * parameter.dtype.itemsize for size, parameter in zip(sizes, parameters, strict=True)
+        ),
         activation_bytes=root_bytes + leaf_bytes,
     )
 

@@ -166,6 +166,8 @@ def unique_parameters(modules: Iterable[nn.Module]) -> list[nn.Parameter]:
 
 def numel(parameter: torch.Tensor) -> int:
     """How many numbers a parameter holds: 0 for one a lazy module has not initialised yet."""
+    if type(parameter) is nn.Parameter:  # the common case, never lazy
+        return parameter.numel()
     return 0 if nn.parameter.is_lazy(parameter) else parameter.numel()
 
 
@@ -191,13 +193,21 @@ def count_params(module: nn.Module) -> tuple[int, int]:
     )
 
 
-def subtree_param_counts(model: nn.Module) -> dict[int, tuple[int, int]]:
-    """(all, trainable) for every module in the model, keyed by id, in one bottom-up pass.
+def subtree_param_counts(
+    model: nn.Module, named_modules: list[tuple[str, nn.Module]] | None = None
+) -> dict[int, tuple[int, int]]:
+    """(all, trainable) for every module in the model, keyed by id, in one bottom-up pass over
+    `named_modules` (the model's, walked again where not given).
 
     Sums children's counts; where a parameter is reachable twice (tied weights, a shared submodule)
     the modules above it are counted with `count_params`, which deduplicates."""
-    reach: dict[int, int] = {}
-    for _, module in model.named_modules(remove_duplicate=False):
+    if named_modules is None:
+        named_modules = list(model.named_modules())
+    reach: dict[int, int] = {}  # parameters and modules: how many places hold each
+    for _, module in named_modules:
+        for child in module._modules.values():
+            if child is not None:
+                reach[id(child)] = reach.get(id(child), 0) + 1
         for parameter in module._parameters.values():
             if parameter is not None:
                 reach[id(parameter)] = reach.get(id(parameter), 0) + 1
@@ -212,15 +222,16 @@ def subtree_param_counts(model: nn.Module) -> dict[int, tuple[int, int]]:
         has_shared = False
         for parameter in module._parameters.values():
             if parameter is not None:
-                all_params += numel(parameter)
-                trainable += numel(parameter) if parameter.requires_grad else 0
+                size = numel(parameter)
+                all_params += size
+                trainable += size if parameter.requires_grad else 0
                 has_shared = has_shared or reach[id(parameter)] > 1
         for child in module._modules.values():
             if child is not None:
                 child_all, child_trainable = total(child)
                 all_params += child_all
                 trainable += child_trainable
-                has_shared = has_shared or shared[id(child)]
+                has_shared = has_shared or shared[id(child)] or reach[id(child)] > 1
         shared[key] = has_shared
         counts[key] = count_params(module) if has_shared else (all_params, trainable)
         return counts[key]

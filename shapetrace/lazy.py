@@ -1,15 +1,44 @@
-"""Analyses that wait until read: a trace's records carry a `Pending` run of the analyses, and the
-fields the analyses fill (`Analysed`) read its result on first access. Plain Python: the records'
-module uses it, and it knows nothing of what the analyses are."""
+"""How frozen records are made and copied cheaply (`build`, `evolve`), and analyses that wait until
+read: a trace's records carry a `Pending` run of the analyses, and the fields the analyses fill
+(`Analysed`) read its result on first access. Plain Python: the records' module uses it, and it knows
+nothing of what the analyses are."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Pending", "Analysed", "settled"]
+__all__ = ["Pending", "Analysed", "settled", "build", "evolve"]
+
+
+def build(record_type: type, **values: Any) -> Any:
+    """A frozen record made from `values` and the defaults of the fields not given, without running
+    __init__ (which sets each field through object.__setattr__: a trace makes one per call)."""
+    record = object.__new__(record_type)
+    record.__dict__.update(_defaults(record_type))
+    record.__dict__.update(values)
+    return record
+
+
+@functools.cache
+def _defaults(record_type: type) -> dict[str, Any]:
+    return {
+        field.name: field.default
+        for field in dataclasses.fields(record_type)
+        if field.default is not dataclasses.MISSING
+    }
+
+
+def evolve(record: Any, **changes: Any) -> Any:
+    """A copy of a frozen record with some fields changed, like dataclasses.replace but without
+    re-running __init__ (about 5x faster; the cross-check and receptive fields copy every layer)."""
+    clone = object.__new__(type(record))
+    clone.__dict__.update(record.__dict__)
+    clone.__dict__.update(changes)
+    return clone
 
 
 class Pending:

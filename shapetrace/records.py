@@ -8,11 +8,12 @@ from functools import cached_property
 from typing import Any, Literal
 
 from shapetrace.formulas.closed import SizeForm
-from shapetrace.lazy import Analysed, settled
+from shapetrace.lazy import Analysed, build, evolve, settled
 from shapetrace.messages import Message, Seq, msg
 from shapetrace.onnx_records import OnnxGraph, OnnxMatch, OnnxNode, OnnxReport, OnnxShape
 
 __all__ = [
+    "build",
     "evolve",
     "bind",
     "Shape",
@@ -38,15 +39,6 @@ __all__ = [
 ]
 
 SCHEMA = "shapetrace/1"
-
-
-def evolve(record: Any, **changes: Any) -> Any:
-    """A copy of a frozen record with some fields changed, like dataclasses.replace but without
-    re-running __init__ (about 5x faster; the cross-check and receptive fields copy every layer)."""
-    clone = object.__new__(type(record))
-    clone.__dict__.update(record.__dict__)
-    clone.__dict__.update(changes)
-    return clone
 
 
 Shape = tuple[int, ...]

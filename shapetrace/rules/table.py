@@ -205,9 +205,17 @@ _ORDER = {name: position for position, name in enumerate(COMMON_ATTRIBUTES)}
 _SCALARS = (bool, str, type(None))
 
 
+_PLAIN_TYPES = frozenset({bool, str, int, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A setting as a JSON-friendly value: tuples, whole and real numbers (NumPy's too), strings,
     booleans or None; anything else by its repr, or by its type's name where that repr raises."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is tuple and all(type(item) is int for item in value):  # kernel_size, stride, ...
+        return value
     try:
         if isinstance(value, _SCALARS):
             return value
