@@ -7,10 +7,12 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from shapetrace._torch import torch
 from shapetrace.values import flat_tensors
 
 __all__ = ["Dataflow", "Edge"]
 
+Tensor = torch.Tensor
 Edge = tuple[int, int] | None  # (call index, output position); call index -1-k is model input k
 
 
@@ -21,7 +23,8 @@ class Dataflow:
         self._made: dict[int, tuple[weakref.ref, int, int]] = {}
 
     def produce(self, index: int, output: Any) -> None:
-        for position, tensor in enumerate(flat_tensors(output)):
+        tensors = (output,) if type(output) is Tensor else flat_tensors(output)
+        for position, tensor in enumerate(tensors):
             try:
                 self._made[id(tensor)] = (weakref.ref(tensor), index, position)
             except TypeError:  # a tensor subclass without weak references
@@ -35,7 +38,8 @@ class Dataflow:
     def edges(self, args: tuple, kwargs: Mapping[str, Any]) -> tuple[Edge, ...]:
         """Where each input tensor came from: a call's output, a model input, or unknown (None)."""
         found = []
-        for tensor in flat_tensors((args, kwargs)):
+        plain = not kwargs and all(type(arg) is Tensor for arg in args)  # the common case: no walk
+        for tensor in args if plain else flat_tensors((args, kwargs)):
             made = self._made.get(id(tensor))
             found.append((made[1], made[2]) if made is not None and made[0]() is tensor else None)
         return tuple(found)

@@ -129,6 +129,10 @@ class _Data:
 
     def restore(self) -> None:
         parameter = self.parameter
+        if parameter.requires_grad == self.requires_grad and (
+            self.original is None or _place(parameter) == self.place
+        ):
+            return  # as it was: the common case
         with _allowing(parameter):
             if self.original is not None and _place(parameter) != self.place:
                 parameter.data = self.original  # the forward swapped it: self.double(), p.data = ...
