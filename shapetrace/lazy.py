@@ -58,11 +58,13 @@ class Pending:
         """A copy of `record` (a layer, with its index `origin` in the analysed trace; or the trace)
         whose analysed fields are read from the result."""
         clone = object.__new__(type(record))
-        analysed = _analysed_fields(type(record))
-        clone.__dict__.update((k, v) for k, v in record.__dict__.items() if k not in analysed)
-        clone.__dict__["_pending"] = self
+        state = clone.__dict__
+        state.update(record.__dict__)
+        for name in _analysed_fields(type(record)):
+            state.pop(name, None)
+        state["_pending"] = self
         if origin is not None:
-            clone.__dict__["_origin"] = origin
+            state["_origin"] = origin
         return clone
 
     def result(self) -> Any:

@@ -195,12 +195,12 @@ def _record(
     notes: tuple[Message, ...],
     mode: str = "same",
 ) -> Recording:
-    if any(isinstance(module, LazyModuleMixin) for module in model.modules()):
-        model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
-        warn = False
-    else:
-        warn = True
     named_modules = list(model.named_modules())
+    warn = True
+    if any(isinstance(module, LazyModuleMixin) for _, module in named_modules):
+        model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call
+        named_modules = list(model.named_modules())
+        warn = False
     modules = [module for _, module in named_modules]
     hidden, scripted = _unhookable(named_modules)
     hooked = [module for module in modules if id(module) not in hidden]
