@@ -11,7 +11,11 @@ in one process and on the CPU, four things, each as the median of several repeti
   2. ``shapetrace.trace(model, input_size)``;
   3. ``torchinfo.summary(model, input_size=input_size, verbose=0)``;
   4. a minimal tracer: 20 lines of forward hooks that note each module's output shape and parameter
-     count (`minimal_trace`), the floor of what any hook-based tracer costs.
+     count (`minimal_trace`), the floor of what any hook-based tracer costs;
+  5. ``shapetrace.trace(...)`` and a read of its checks: the trace with its analyses (cross-check,
+     receptive fields, closed forms), which a trace runs on the first read of what they fill. The
+     claims time ``trace()`` alone, as torchinfo's summary is timed without printing its table; this
+     column shows what reading every analysis adds.
 
 One warm-up run of each comes first; then they are interleaved round-robin within every repetition
 (a bare pass right before each tracer) so that machine noise hits them alike. Repetitions default to
@@ -90,8 +94,9 @@ def models(quick: bool) -> list[tuple[str, Callable[[], nn.Module], tuple[int, .
 def bench(
     model: nn.Module, input_size: tuple[int, ...], repeat: int | None
 ) -> tuple[int, list[float], list[float], int]:
-    """Module-call count, median seconds of (bare, shapetrace, torchinfo, minimal), the median paired
-    overheads of (shapetrace, torchinfo, minimal) over the bare pass, and repetitions used."""
+    """Module-call count, median seconds of (bare, shapetrace, torchinfo, minimal, shapetrace with its
+    analyses read), the median paired overheads of (shapetrace, torchinfo, minimal, shapetrace with
+    analyses) over the bare pass, and repetitions used."""
     x = torch.randn(input_size)
 
     def bare() -> None:
@@ -105,14 +110,16 @@ def bench(
         lambda: torchinfo.summary(model, input_size=input_size, verbose=0),
         bare,
         lambda: minimal_trace(model, x),
+        bare,
+        lambda: shapetrace.trace(model, input_size).checks,
     ]
     warmup = sum(seconds(fn) for fn in runs)
     if repeat is None:
         repeat = SLOW_REPEAT if warmup > SLOW_WARMUP_S else FAST_REPEAT if warmup < FAST_WARMUP_S else 7
     found = samples(runs, repeat, warmup=False)
-    medians = [statistics.median(found[0] + found[2] + found[4])]
-    medians += [statistics.median(found[at]) for at in (1, 3, 5)]
-    overheads = [paired_excess(found[at], found[at - 1]) for at in (1, 3, 5)]  # each tracer after a bare pass
+    medians = [statistics.median(found[0] + found[2] + found[4] + found[6])]
+    medians += [statistics.median(found[at]) for at in (1, 3, 5, 7)]
+    overheads = [paired_excess(found[at], found[at - 1]) for at in (1, 3, 5, 7)]  # each after a bare pass
     modules = len(shapetrace.trace(model, input_size).layers)
     return modules, medians, overheads, repeat
 
@@ -137,13 +144,15 @@ def main() -> None:
     rows, claims = [], []
     for name, build, input_size in models(args.quick):
         model = build()
-        modules, (bare, traced, info, minimal), (ours, theirs, floor), used = bench(model, input_size, repeat)
+        modules, (bare, traced, info, minimal, _), (ours, theirs, floor, analysed), used = bench(
+            model, input_size, repeat
+        )
         del model
         rows.append(
             [
                 name, modules, used, bare * 1e3, traced * 1e3, info * 1e3, minimal * 1e3, traced / bare,
                 ours / modules * 1e6, theirs / modules * 1e6, floor / modules * 1e6,
-                _ratio(ours, theirs), _ratio(ours, floor),
+                _ratio(ours, theirs), _ratio(ours, floor), analysed / modules * 1e6,
             ]
         )  # fmt: skip
         vs_info, vs_minimal = _ratio(ours, theirs), _ratio(ours, floor)
@@ -164,6 +173,7 @@ def main() -> None:
     headers = [
         "model", "modules", "reps", "bare ms", "shapetrace ms", "torchinfo ms", "minimal ms",
         "shapetrace/bare", "overhead us/call", "torchinfo's", "minimal's", "vs torchinfo's", "vs minimal's",
+        "with analyses us/call",
     ]  # fmt: skip
     print(tabulate(rows, headers=headers, floatfmt=".2f"))
     goal = f"<= {TARGET_TORCHINFO}x torchinfo's and <= {TARGET_MINIMAL:g}x the minimal tracer's"

@@ -53,7 +53,7 @@ class CallLog:
         self._quiet: list[Any] = []  # open DisableTorchFunction contexts, one per running torch.nn layer
         self._active: list[BaseException | None] = []  # exception being handled when each call began
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
-        self._single_args: dict[int, ValueInfo] = {}
+        self._tensor_args: dict[tuple[int, ...], ValueInfo] = {}
         self.globally: set[int] = set()  # ids of the modules the global hooks record
 
     def before_any(self, module: nn.Module, args: tuple, kwargs: dict[str, Any] | None = None) -> None:
@@ -73,19 +73,25 @@ class CallLog:
         return info
 
     def before(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+        if not self.watching:  # no function recorder to keep out of our own reads
+            self._open(module, args, kwargs)
+            return
         self.in_hook = True
         try:
             with _NO_TORCH_FUNCTION():  # our own .shape and .dtype reads skip the function recorder
                 self._open(module, args, kwargs)
         finally:
             self.in_hook = False
-        if self.watching and id(module) in self.torch_layers:  # a layer's torch calls are its row
+        if id(module) in self.torch_layers:  # a layer's torch calls are its row
             quiet = _NO_TORCH_FUNCTION()
             quiet.__enter__()
             self._quiet.append(quiet)
 
     def after(self, module: nn.Module, args: tuple, output: Any) -> None:
-        if self.watching and id(module) in self.torch_layers and self._quiet:
+        if not self.watching:
+            self._close(module, output)
+            return
+        if id(module) in self.torch_layers and self._quiet:
             self._quiet.pop().__exit__(None, None, None)
         self.in_hook = True
         try:
@@ -95,15 +101,17 @@ class CallLog:
             self.in_hook = False
 
     def _arguments(self, args: tuple, kwargs: dict[str, Any]) -> ValueInfo:
-        if len(args) == 1 and not kwargs and type(args[0]) is torch.Tensor:  # the common case
-            tensor = self._tensor(args[0])
-            inputs = self._single_args.get(id(tensor))
-            if inputs is None:
-                inputs = self._single_args[id(tensor)] = ValueInfo(
-                    "sequence", "args", items=((None, tensor),)
-                )
-            return inputs
-        return describe_arguments(args, kwargs)
+        """describe_arguments, sharing the description of equal tensor-only arguments (the common case)."""
+        if kwargs or not all(type(arg) is torch.Tensor for arg in args):
+            return describe_arguments(args, kwargs)
+        tensors = tuple(self._tensor(arg) for arg in args)
+        key = tuple(map(id, tensors))
+        inputs = self._tensor_args.get(key)
+        if inputs is None:
+            inputs = self._tensor_args[key] = ValueInfo(
+                "sequence", "args", items=tuple((None, tensor) for tensor in tensors)
+            )
+        return inputs
 
     def _open(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
         parent = self.stack[-1] if self.stack else None
@@ -142,12 +150,17 @@ class CallLog:
         self, name: str, args: tuple, kwargs: dict[str, Any], output: Any, error: BaseException | None
     ) -> None:
         """A torch function call made directly in a forward: a row only when it returns tensors."""
-        outputs = None if error is not None else describe(output)
-        if outputs is not None and next(outputs.tensors(), None) is None:
-            return
+        if error is not None:
+            outputs = None
+        elif type(output) is torch.Tensor:
+            outputs = self._tensor(output)
+        else:
+            outputs = describe(output)
+            if next(outputs.tensors(), None) is None:
+                return
         parent = self.stack[-1] if self.stack else None
         call = RecordedCall(
-            name, parent, describe_arguments(args, kwargs), self.dataflow.edges(args, kwargs), outputs
+            name, parent, self._arguments(args, kwargs), self.dataflow.edges(args, kwargs), outputs
         )
         self.calls.append(call)
         if error is None:

@@ -99,7 +99,10 @@ def _own_macs(call: RecordedCall, attributes: Attributes) -> tuple[int | None, b
     call, so that the calls inside it add nothing)."""
     if call.is_function:
         key = rules.function_key(call.target)
-        return rules.count_macs(key, _rule_call(call, attributes, rules.parameters_of(key))) or 0, False
+        entry = rules.rule_for(key)
+        if entry is None or entry.macs is None:  # cat, relu, ...: no arithmetic to count
+            return 0, False
+        return rules.count_macs(key, _rule_call(call, attributes, entry.parameters)) or 0, False
     module_type = type(call.target)
     key, custom = introspect.rule_key(module_type)
     entry = rules.rule_for(key)
@@ -113,8 +116,19 @@ def _call_macs(calls: list[RecordedCall], attributes: list[Attributes]) -> list[
     """MACs of every call: by the rule for its layer where one applies (the rule covers the whole call:
     MultiheadAttention's own functions add nothing), else the sum of the calls inside it."""
     macs, complete = [], []
+    seen: dict[tuple, tuple[int | None, bool]] = {}  # equal calls (a stack of equal blocks) cost alike
     for call, attrs in zip(calls, attributes, strict=True):
-        own, covers = _own_macs(call, attrs)
+        key = (type(call.target), call.target if call.is_function else None, attrs)
+        key += (id(call.inputs), id(call.outputs))  # shared where equal; alive while `calls` is
+        try:
+            found = seen.get(key)
+        except TypeError:  # an unhashable setting
+            key, found = None, None
+        if found is None:
+            found = _own_macs(call, attrs)
+            if key is not None:
+                seen[key] = found
+        own, covers = found
         macs.append(own or 0)
         complete.append(covers)
     for index in range(len(calls) - 1, -1, -1):  # children come after their parent
