@@ -9,8 +9,9 @@ from typing import Any
 from shapetrace import introspect, rules
 from shapetrace._torch import nn, torch
 from shapetrace.calls import CallLog, RecordedCall
+from shapetrace.lazy import defaults, made
 from shapetrace.messages import Message, Seq, msg
-from shapetrace.records import ErrorInfo, LayerRecord, Source, Totals, TraceRecord, ValueInfo, bind, build
+from shapetrace.records import ErrorInfo, LayerRecord, Source, Totals, TraceRecord, ValueInfo, bind
 from shapetrace.values import describe, exception_text
 
 __all__ = ["freeze"]
@@ -152,23 +153,25 @@ def _layer_records(
     positions: dict[int, int] = {}  # call index -> record index; the root's calls have none
     call_numbers: dict[int, int] = {}
     kinds: dict[type, tuple[str, bool, tuple[str, ...]]] = {}
+    sources: dict[tuple[int, int] | None, Source | None] = {None: None}  # one record per source
     records: list[LayerRecord] = []
+    template = defaults(LayerRecord)
     for index, call in enumerate(calls):
         target = call.target
         if target is model:
             continue
-        sources = tuple(_source(edge, positions) for edge in call.edges) if call.edges else ()
+        found = []
+        for edge in call.edges:
+            source = sources.get(edge, _UNSEEN)
+            if source is _UNSEEN:
+                source = sources[edge] = _source(edge, positions)
+            found.append(source)
         parent = positions.get(call.parent) if call.parent is not None else None
         position = positions[index] = len(records)
-        common = {
-            "index": position, "inputs": call.inputs, "outputs": call.outputs, "sources": sources,
-            "macs": macs[index], "attributes": attributes[index],
-        }  # fmt: skip
         if call.is_function:
-            record = _function_record(target, records[parent] if parent is not None else None, common)
+            state = _function_state(target, records[parent] if parent is not None else None)
         else:
             key = id(target)
-            number = call_numbers[key] = call_numbers.get(key, 0) + 1
             module_type = type(target)
             kind = kinds.get(module_type)
             if kind is None:
@@ -177,33 +180,44 @@ def _layer_records(
                     introspect.forward_parameters(module_type),
                 )
             name, (count, trainable) = names[key], params[key]
-            record = build(
-                LayerRecord, name=name, type=module_type.__name__, depth=name.count(".") + 1,
-                is_leaf=key in leaves, params=count, trainable_params=trainable, parent=parent,
-                call_number=number, base_type=kind[0], custom_forward=kind[1], parameters=kind[2], **common,
-            )  # fmt: skip
-        records.append(record)
+            state = {
+                "name": name, "type": module_type.__name__, "depth": name.count(".") + 1,
+                "is_leaf": key in leaves, "params": count, "trainable_params": trainable, "parent": parent,
+                "call_number": call_numbers.get(key, 0) + 1, "base_type": kind[0], "custom_forward": kind[1],
+                "parameters": kind[2],
+            }  # fmt: skip
+            call_numbers[key] = state["call_number"]
+        records.append(
+            made(
+                LayerRecord,
+                {
+                    **template, **state, "index": position, "inputs": call.inputs, "outputs": call.outputs,
+                    "sources": tuple(found), "macs": macs[index], "attributes": attributes[index],
+                },
+            )
+        )  # fmt: skip
     return tuple(records), positions
 
 
-def _function_record(name: str, owner: LayerRecord | None, common: dict[str, Any]) -> LayerRecord:
+_UNSEEN = object()
+
+
+def _function_state(name: str, owner: LayerRecord | None) -> dict[str, Any]:
     """A row for a torch function called in a forward: named after the module whose forward called it."""
     key = rules.function_key(name)
-    return build(
-        LayerRecord,
-        name=f"{owner.name}.{name}" if owner is not None else name,
-        type=key,
-        depth=owner.depth + 1 if owner is not None else 1,
-        is_leaf=True,
-        params=0,
-        trainable_params=0,
-        parent=owner.index if owner is not None else None,
-        call_number=1,
-        base_type=key,
-        parameters=rules.parameters_of(key),
-        is_function=True,
-        **common,
-    )
+    return {
+        "name": f"{owner.name}.{name}" if owner is not None else name,
+        "type": key,
+        "depth": owner.depth + 1 if owner is not None else 1,
+        "is_leaf": True,
+        "params": 0,
+        "trainable_params": 0,
+        "parent": owner.index if owner is not None else None,
+        "call_number": 1,
+        "base_type": key,
+        "parameters": rules.parameters_of(key),
+        "is_function": True,
+    }
 
 
 def _source(edge: tuple[int, int] | None, positions: dict[int, int]) -> Source | None:

@@ -150,7 +150,7 @@ def forward_parameters(module_type: type) -> tuple[str, ...]:
 def smallest_embedding(modules: Iterable[nn.Module]) -> int | None:
     """The fewest rows of any Embedding or EmbeddingBag: integer inputs below it are valid indices for
     every table they may reach; None where the model has no embedding."""
-    sizes = [m.num_embeddings for m in modules if isinstance(m, nn.Embedding | nn.EmbeddingBag)]
+    sizes = [m.num_embeddings for m in modules if isinstance(m, (nn.Embedding, nn.EmbeddingBag))]
     return min(sizes) if sizes and min(sizes) > 0 else None
 
 

@@ -1,4 +1,4 @@
-"""How frozen records are made and copied cheaply (`build`, `evolve`), and analyses that wait until
+"""How frozen records are made and copied cheaply (`made`, `evolve`), and analyses that wait until
 read: a trace's records carry a `Pending` run of the analyses, and the fields the analyses fill
 (`Analysed`) read its result on first access. Plain Python: the records' module uses it, and it knows
 nothing of what the analyses are."""
@@ -11,20 +11,19 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Pending", "Analysed", "settled", "build", "evolve"]
+__all__ = ["Pending", "Analysed", "settled", "made", "defaults", "evolve"]
 
 
-def build(record_type: type, **values: Any) -> Any:
-    """A frozen record made from `values` and the defaults of the fields not given, without running
-    __init__ (which sets each field through object.__setattr__: a trace makes one per call)."""
+def made(record_type: type, state: dict[str, Any]) -> Any:
+    """A frozen record whose state is `state`, every field in it (see `defaults`)."""
     record = object.__new__(record_type)
-    record.__dict__.update(_defaults(record_type))
-    record.__dict__.update(values)
+    object.__setattr__(record, "__dict__", state)
     return record
 
 
 @functools.cache
-def _defaults(record_type: type) -> dict[str, Any]:
+def defaults(record_type: type) -> dict[str, Any]:
+    """The defaults of a record type's fields that have one (not to be changed: it is shared)."""
     return {
         field.name: field.default
         for field in dataclasses.fields(record_type)

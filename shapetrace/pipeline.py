@@ -207,7 +207,8 @@ def _trace(
         notes = (msg("note.compiled_model", model=model_name or type(original).__name__),)
         model = original
     where = inputs.resolve_device(device, model)
-    index_limit = introspect.smallest_embedding(model.modules())
+    named_modules = list(model.named_modules())  # one walk for the inputs and the recorder
+    index_limit = introspect.smallest_embedding(module for _, module in named_modules)
     args, kwargs = inputs.arguments(
         input_size, input_data, dtypes, where, index_limit,
         batch_dim=options.batch_dim, forward_kwargs=options.forward_kwargs,
@@ -215,7 +216,7 @@ def _trace(
     inputs.check_arity(model, args, kwargs)
     recording = record(
         model, args, kwargs, device=where, model_name=model_name, functional=functional, notes=notes,
-        mode=options.mode,
+        mode=options.mode, named_modules=named_modules,
     )  # fmt: skip
     failure = recording.failure
     recorded = evolve(recording.trace, definition=introspect.definition(model))

@@ -172,6 +172,7 @@ def record(
     functional: bool = False,
     notes: tuple[Message, ...] = (),
     mode: str = "same",
+    named_modules: list[tuple[str, nn.Module]] | None = None,
 ) -> Recording:
     """Run one forward pass with hooks on every module and return what it recorded, frozen; `notes`
     go into the record with the recorder's own. `mode` "train" or "eval" switches the model for the
@@ -180,9 +181,10 @@ def record(
     Functions are recorded whenever a container runs code of its own, so that the graph (dataflow,
     receptive fields, the solver) follows F.relu, + and torch.cat; `functional` records them always.
     TorchScript modules take no hooks: where the model holds some, its total MACs are counted per
-    operator by FlopCounterMode. One recording runs at a time in the process (LOCK)."""
+    operator by FlopCounterMode. One recording runs at a time in the process (LOCK). `named_modules`:
+    the model's, where the caller has walked them already."""
     with LOCK:
-        return _record(model, args, kwargs, device, model_name, functional, notes, mode)
+        return _record(model, args, kwargs, device, model_name, functional, notes, mode, named_modules)
 
 
 def _record(
@@ -194,8 +196,10 @@ def _record(
     functional: bool,
     notes: tuple[Message, ...],
     mode: str = "same",
+    named_modules: list[tuple[str, nn.Module]] | None = None,
 ) -> Recording:
-    named_modules = list(model.named_modules())
+    if named_modules is None:
+        named_modules = list(model.named_modules())
     warn = True
     if any(isinstance(module, LazyModuleMixin) for _, module in named_modules):
         model = copy.deepcopy(model)  # lazy parameters materialise, and the class changes, on first call

@@ -8,12 +8,11 @@ from functools import cached_property
 from typing import Any, Literal
 
 from shapetrace.formulas.closed import SizeForm
-from shapetrace.lazy import Analysed, build, evolve, settled
+from shapetrace.lazy import Analysed, evolve, settled
 from shapetrace.messages import Message, Seq, msg
 from shapetrace.onnx_records import OnnxGraph, OnnxMatch, OnnxNode, OnnxReport, OnnxShape
 
 __all__ = [
-    "build",
     "evolve",
     "bind",
     "Shape",
