@@ -63,7 +63,6 @@ class _ModelState:
 
     def __init__(self, named_modules: list[tuple[str, nn.Module]]) -> None:
         self.modules = [module for _, module in named_modules]
-        self.training = [module.training for module in self.modules]
         self.objects = [
             (dict(module._parameters), dict(module._buffers), dict(module._modules))
             for module in self.modules
@@ -86,22 +85,22 @@ class _ModelState:
 
     def restore(self) -> list[str]:
         """Put everything back; the names of the parameters written in place that could not be."""
-        for module, state, flag, saved, hooks in zip(
-            self.modules, self.attributes, self.training, self.objects, self.hooks, strict=True
+        for module, state, saved, hooks in zip(
+            self.modules, self.attributes, self.objects, self.hooks, strict=True
         ):
-            _put_back(module.__dict__, state)
-            if module.training != flag:
-                module.training = flag
+            attributes = module.__dict__
+            _put_back(attributes, state)  # the training flag and the hook dicts' objects too
             for current, original in zip(
                 (module._parameters, module._buffers, module._modules), saved, strict=True
             ):
                 if current or original:  # a leaf's _modules, most _buffers: empty before and after
                     _put_back(current, original)
-            for name in _HOOK_DICTS:
-                current = module.__dict__.get(name)
-                original = hooks.get(name)
-                if current or original:  # most are empty, before and after
-                    _put_back(current, original or {})
+            if hooks or any(map(attributes.get, _HOOK_DICTS)):  # most hold none, before and after
+                for name in _HOOK_DICTS:
+                    current = attributes.get(name)
+                    original = hooks.get(name)
+                    if current or original:
+                        _put_back(current, original or {})
         _restore(self.buffer_values)
         for data in self.data.values():
             data.restore()
@@ -189,7 +188,7 @@ def _put_back(current: Any, saved: dict) -> None:
     if (
         len(current) == len(saved)
         and all(map(operator.is_, current.values(), saved.values()))
-        and list(current) == list(saved)
+        and all(map(operator.is_, current, saved))  # the same keys in the same order (interned names)
     ):
         return
     current.clear()
