@@ -559,3 +559,19 @@ def test_tensors_passed_by_keyword_are_recorded_with_their_sources():
     attn = result.layers[0]
     assert attn.input_shapes == ((1, 3, 8), (1, 5, 8), (1, 5, 8))
     assert [source.input for source in attn.sources] == [0, 1, 1]
+
+
+def test_more_inputs_than_forward_takes_is_a_usage_error_naming_its_parameters():
+    class Two(nn.Module):
+        def forward(self, first, second=None):
+            return first
+
+    for _ in range(2):  # the class's signature is read once and kept
+        with pytest.raises(shapetrace.UsageError, match=r"Two\.forward\(first, second\) cannot take 3 input"):
+            trace(Two(), [(1, 3), (1, 3), (1, 3)])
+    assert trace(Two(), [(1, 3), (1, 3)]).input_shapes == ((1, 3), (1, 3))
+
+    instance = Two()
+    instance.forward = lambda only: only  # a forward set on the instance: its own signature
+    with pytest.raises(shapetrace.UsageError, match=r"forward\(only\) cannot take 2 input"):
+        trace(instance, [(1, 3), (1, 3)])
