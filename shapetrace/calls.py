@@ -59,11 +59,17 @@ class CallLog:
     def before_any(self, module: nn.Module, args: tuple, kwargs: dict[str, Any] | None = None) -> None:
         """The global pre-hook: every module's call in the process, ours with their keyword arguments."""
         if id(module) in self.globally:
-            self.before(module, args, kwargs or {})
+            if self.watching:
+                self.before(module, args, kwargs or {})
+            else:
+                self._open(module, args, kwargs or {})
 
     def after_any(self, module: nn.Module, args: tuple, output: Any) -> None:
         if id(module) in self.globally:
-            self.after(module, args, output)
+            if self.watching:
+                self.after(module, args, output)
+            else:
+                self._close(module, output)
 
     def _tensor(self, tensor: torch.Tensor) -> ValueInfo:
         key = (tensor.shape, tensor.dtype)

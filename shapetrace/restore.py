@@ -173,6 +173,8 @@ def _hook_dicts(module: nn.Module) -> dict[str, dict]:
     """Copies of the module's hook dicts that hold hooks (its own, not torch's global ones): most are
     empty, and an empty one is restored by emptying it."""
     attributes = module.__dict__
+    if not any(map(attributes.get, _HOOK_DICTS)):  # the common case
+        return {}
     return {
         name: dict(hooks)
         for name in _HOOK_DICTS

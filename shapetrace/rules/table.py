@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -230,6 +231,13 @@ def plain(value: Any) -> Any:
         return f"<{type(value).__name__}>"
 
 
+@functools.lru_cache(maxsize=1024)
+def _common_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The common constructor arguments among a module's attribute names, in the table's order (modules
+    of one class mostly share their names: worked out once for them)."""
+    return tuple(sorted(_ORDER.keys() & set(names), key=_ORDER.__getitem__))
+
+
 def read_attributes(key: str, state: Mapping[str, Any], parameters: Mapping[str, bool]) -> tuple:
     """A module's shape-relevant settings as (name, plain value) pairs: the common constructor
     arguments found in its attributes (`state`), whether it has a bias (`parameters`: name -> present),
@@ -237,11 +245,7 @@ def read_attributes(key: str, state: Mapping[str, Any], parameters: Mapping[str,
     entry = RULES.get(key)
     if entry is not None and entry.attributes is not None:
         return tuple((name, plain(state[name])) for name in entry.attributes if name in state)
-    found = [
-        (name, plain(state[name]))
-        for name in sorted(_ORDER.keys() & state.keys(), key=_ORDER.__getitem__)
-        if not callable(state[name])
-    ]
+    found = [(name, plain(state[name])) for name in _common_names(tuple(state)) if not callable(state[name])]
     if "bias" in parameters and "bias" not in state:
         found.append(("bias", parameters["bias"]))  # Linear, Conv: is there one
     if entry is not None and entry.read is not None:
