@@ -4,6 +4,7 @@ produce, and where would the pass fail? Pure Python over records; this is the so
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from shapetrace import rules
 from shapetrace.messages import Message, Refusal
@@ -40,6 +41,16 @@ def _input_shape(source: Source | None, recorded: Shape, produced: dict[int, tup
     raise NotReplayable(f"an input of unknown origin (layer {source.layer})")
 
 
+def _read(source: Source | None, recorded: Shape) -> tuple[int, Any, int]:
+    """Where a layer's input shape comes from, for the hot loop: (0, input, 0), (1, layer, output), or
+    (2, the recorded shape, 0) for a parameter, a buffer or a constant, which does not follow the input."""
+    if source is None:
+        return 2, recorded, 0
+    if source.input is not None:
+        return 0, source.input, 0
+    return 1, source.layer, source.output
+
+
 class Replayer:
     """Replays one traced graph on many inputs; each layer's binding is worked out once."""
 
@@ -60,15 +71,24 @@ class Replayer:
             markers = tuple((position,) for position in range(len(layer.input_shapes)))
             order, arguments = bind(layer.inputs, layer.parameters, markers)
             binding = tuple(marker[0] for marker in order)
-            self.steps.append((layer, binding, arguments, dict(layer.attributes), {}))
+            reads = tuple(
+                _read(source, recorded)
+                for source, recorded in zip(layer.sources, layer.input_shapes, strict=True)
+            )
+            self.steps.append((layer, binding, arguments, dict(layer.attributes), {}, reads))
 
     def __call__(self, inputs: tuple[Shape, ...]) -> Outcome:
         produced: dict[int, tuple[Shape, ...]] = {}
-        for layer, order, arguments, attributes, memo in self.steps:
-            shapes = tuple(
-                _input_shape(source, recorded, produced, inputs)
-                for source, recorded in zip(layer.sources, layer.input_shapes, strict=True)
-            )
+        for layer, order, arguments, attributes, memo, reads in self.steps:
+            try:  # the hot loop: one size after another, every layer
+                shapes = tuple(
+                    [
+                        inputs[at] if kind == 0 else produced[at][output] if kind == 1 else at
+                        for kind, at, output in reads
+                    ]
+                )
+            except KeyError as missing:
+                raise NotReplayable(f"an input of unknown origin (layer {missing})") from None
             result = memo.get(shapes)  # deep layers see the same small maps for many input sizes
             if result is None:
                 try:
