@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from torch.nn.modules.lazy import LazyModuleMixin
-from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
 
 from shapetrace import freeze, introspect
 from shapetrace._torch import nn, torch
@@ -83,41 +82,71 @@ def _run(
 
 
 def _hook(hooked: list[nn.Module], log: CallLog, stack: contextlib.ExitStack) -> None:
-    """Hook every module in `hooked` until `stack` closes. One pair of global hooks serves them all (a
-    module's own pair costs ~30 us to register and remove, more than the rest of its record), told
-    to pass keyword arguments by the module's with-kwargs table; a module with hooks of its own gets
-    its own pair after them, so that it is recorded as its hooks leave its inputs and outputs; and so
-    does a layer that takes a fused fast path unless it sees hooks of its own (its sublayers would not
-    run). Where torch.compile wrapped a module, every module gets its own pair: the wrapper would
-    fire global hooks twice."""
+    """Record every module in `hooked` until `stack` closes. Module.__call__ is wrapped for the pass
+    (`_recording_call`), so that a call takes torch's fast path inside our two notes: hooks would cost
+    ~30 us a module to register and remove and ~12 us a call in torch's hook path, more than the rest
+    of its record. A module gets a pair of hooks of its own instead where the wrapper would see it
+    otherwise than its hooks do: one with hooks of its own (recorded as they leave its inputs and
+    outputs) and a layer whose fused fast path runs only without hooks (its sublayers would not run);
+    and every module does where torch.compile wrapped one or the process has global module hooks (they
+    run inside the call, ours would run before them). A class's own __call__ that calls Module's is
+    recorded either way."""
+    original = nn.Module.__call__
     compiled = introspect.compiler_loaded() and any(
         introspect.compiled_original(module) is not None for module in hooked
     )
+    globally_hooked = bool(_global_hooks())
     own = [
         module
         for module in hooked
-        if compiled or module._forward_pre_hooks or module._forward_hooks or isinstance(module, _SEES_HOOKS)
+        if compiled
+        or globally_hooked
+        or module._forward_pre_hooks
+        or module._forward_hooks
+        or isinstance(module, _SEES_HOOKS)
     ]
     for module in own:
         stack.callback(module.register_forward_pre_hook(log.before, with_kwargs=True).remove)
         stack.callback(module.register_forward_hook(log.after, always_call=True).remove)
+    if len(own) == len(hooked):
+        return
     owned = {id(module) for module in own}
-    shared = [module for module in hooked if id(module) not in owned]
-    log.globally = {id(module) for module in shared}
-    before = register_module_forward_pre_hook(log.before_any)
-    stack.callback(before.remove)
-    stack.callback(register_module_forward_hook(log.after_any, always_call=True).remove)
-    for module in shared:
-        module._forward_pre_hooks_with_kwargs[before.id] = True
-    stack.callback(_untag, shared, before.id)
+    log.globally = {id(module) for module in hooked if id(module) not in owned}
+    nn.Module.__call__ = _recording_call(original, log)
+    stack.callback(setattr, nn.Module, "__call__", original)
+
+
+def _recording_call(original: Any, log: CallLog) -> Any:
+    """Module.__call__ noting the calls of the modules in `log.globally` (every other one runs as it
+    would): before the call, and after it, from inside the except clause where it raised, as torch
+    runs an always-called hook (a BaseException that is not an Exception leaves it open: see
+    CallLog.abandon)."""
+    recorded = log.globally
+
+    def call(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
+        if id(module) not in recorded:
+            return original(module, *args, **kwargs)
+        log.before_any(module, args, kwargs)
+        try:
+            output = original(module, *args, **kwargs)
+        except Exception:
+            log.after_any(module, args, None)
+            raise
+        log.after_any(module, args, output)
+        return output
+
+    return call
+
+
+def _global_hooks() -> list[dict]:
+    """The process's global module hooks that hold some (torch.nn.modules.module's tables)."""
+    from torch.nn.modules import module as torch_module
+
+    tables = ("_global_forward_pre_hooks", "_global_forward_hooks")
+    return [table for name in tables if (table := getattr(torch_module, name, None))]
 
 
 _SEES_HOOKS = (nn.TransformerEncoderLayer,)  # fast paths that check the module's own hooks
-
-
-def _untag(modules: list[nn.Module], hook_id: int) -> None:
-    for module in modules:
-        module._forward_pre_hooks_with_kwargs.pop(hook_id, None)
 
 
 def _unhookable(named_modules: list[tuple[str, nn.Module]]) -> tuple[set[int], list[str]]:

@@ -528,6 +528,7 @@ def test_tracing_leaves_no_global_hook_and_no_keyword_flag_behind():
         trace(model, (1, 3, 9, 9), suggest_sizes=False)
     assert [len(getattr(torch_module, table)) for table in tables] == [0, 0, 0]
     assert all(not module._forward_pre_hooks_with_kwargs for module in model.modules())
+    assert nn.Module.__call__ is torch_module.Module._wrapped_call_impl
     _assert_unchanged(model, before)
 
 
@@ -575,3 +576,27 @@ def test_more_inputs_than_forward_takes_is_a_usage_error_naming_its_parameters()
     instance.forward = lambda only: only  # a forward set on the instance: its own signature
     with pytest.raises(shapetrace.UsageError, match=r"forward\(only\) cannot take 2 input"):
         trace(instance, [(1, 3), (1, 3)])
+
+
+def test_a_class_with_its_own_call_is_recorded():
+    class Doubled(nn.Linear):
+        def __call__(self, *args, **kwargs):
+            return super().__call__(*args, **kwargs) * 2
+
+    result = trace(nn.Sequential(Doubled(3, 4), nn.ReLU()), (1, 3))
+    assert [layer.name for layer in result.layers] == ["0", "1"]
+    assert result.layers[0].output_shapes == ((1, 4),) and result.layers[0].check == "ok"
+
+
+def test_the_processs_global_hooks_run_before_a_module_is_recorded():
+    from torch.nn.modules import module as torch_module
+
+    def flatten_for_linear(module, args):
+        return (args[0].flatten(1),) if isinstance(module, nn.Linear) else None
+
+    handle = torch_module.register_module_forward_pre_hook(flatten_for_linear)
+    try:
+        result = trace(nn.Sequential(nn.Linear(6, 2)), (1, 2, 3))
+    finally:
+        handle.remove()
+    assert result.layers[0].input_shapes == ((1, 6),) and result.output_shapes == ((1, 2),)
