@@ -17,6 +17,9 @@ __all__ = ["RecordedCall", "CallLog"]
 _NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
 
 
+_SCALARS = frozenset({bool, int, float, str, type(None)})
+
+
 @dataclass(slots=True, eq=False)
 class RecordedCall:
     """One call as the hooks saw it; `outputs` stays None when the call raised."""
@@ -53,7 +56,7 @@ class CallLog:
         self._quiet: list[Any] = []  # open DisableTorchFunction contexts, one per running torch.nn layer
         self._active: list[BaseException | None] = []  # exception being handled when each call began
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
-        self._tensor_args: dict[tuple[int, ...], ValueInfo] = {}
+        self._tensor_args: dict[tuple, ValueInfo] = {}  # tensor-only arguments, and plain keywords
         self.globally: set[int] = set()  # ids of the modules the global hooks record
 
     def before_any(self, module: nn.Module, args: tuple, kwargs: dict[str, Any] | None = None) -> None:
@@ -108,15 +111,18 @@ class CallLog:
 
     def _arguments(self, args: tuple, kwargs: dict[str, Any]) -> ValueInfo:
         """describe_arguments, sharing the description of equal tensor-only arguments (the common case)."""
-        if kwargs or not all(type(arg) is torch.Tensor for arg in args):
+        if not all(type(arg) is torch.Tensor for arg in args) or (
+            kwargs and not all(type(value) in _SCALARS for value in kwargs.values())
+        ):
             return describe_arguments(args, kwargs)
         tensors = tuple(self._tensor(arg) for arg in args)
-        key = tuple(map(id, tensors))
+        key = (tuple(map(id, tensors)), tuple((name, type(value), value) for name, value in kwargs.items()))
         inputs = self._tensor_args.get(key)
         if inputs is None:
-            inputs = self._tensor_args[key] = ValueInfo(
-                "sequence", "args", items=tuple((None, tensor) for tensor in tensors)
-            )
+            items = tuple((None, tensor) for tensor in tensors)
+            if kwargs:
+                items += describe_arguments((), kwargs).items
+            inputs = self._tensor_args[key] = ValueInfo("sequence", "args", items=items)
         return inputs
 
     def _open(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from shapetrace.values import flat_tensors
 __all__ = ["Dataflow", "Edge"]
 
 Tensor = torch.Tensor
+_SCALARS = frozenset({bool, int, float, str, type(None)})
 Edge = tuple[int, int] | None  # (call index, output position); call index -1-k is model input k
 
 
@@ -38,7 +39,9 @@ class Dataflow:
     def edges(self, args: tuple, kwargs: Mapping[str, Any]) -> tuple[Edge, ...]:
         """Where each input tensor came from: a call's output, a model input, or unknown (None)."""
         found = []
-        plain = not kwargs and all(type(arg) is Tensor for arg in args)  # the common case: no walk
+        plain = all(type(arg) is Tensor for arg in args) and (  # the common case: no walk
+            not kwargs or all(type(value) in _SCALARS for value in kwargs.values())
+        )
         for tensor in args if plain else flat_tensors((args, kwargs)):
             made = self._made.get(id(tensor))
             found.append((made[1], made[2]) if made is not None and made[0]() is tensor else None)

@@ -44,12 +44,24 @@ def describe(value: Any, nesting: int = 0) -> ValueInfo:
         return ValueInfo("object", type(value).__name__)
 
 
+_SCALARS = frozenset({bool, int, float, str, type(None)})
+
+
+def _scalar(value: Any) -> ValueInfo:
+    if value is None:
+        return ValueInfo("object", "None")
+    plain = value if not isinstance(value, str) or len(value) <= 64 else value[:64]
+    return ValueInfo("object", type(value).__name__, value=plain)
+
+
 def _describe(value: Any, nesting: int) -> ValueInfo:
     if isinstance(value, torch.Tensor):
         dtype = value.dtype
         return ValueInfo(
             "tensor", "Tensor", TensorInfo(tuple(value.shape), _dtype_name(dtype), dtype.itemsize)
         )
+    if type(value) in _SCALARS:  # the common arguments (dim=1, inplace=False): no container checks
+        return _scalar(value)
     container = _items(value) if nesting < MAX_NESTING else None
     if container is not None:
         kind, pairs = container
