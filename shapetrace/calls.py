@@ -57,22 +57,20 @@ class CallLog:
         self._active: list[BaseException | None] = []  # exception being handled when each call began
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
         self._tensor_args: dict[tuple, ValueInfo] = {}  # tensor-only arguments, and plain keywords
-        self.globally: set[int] = set()  # ids of the modules the global hooks record
 
-    def before_any(self, module: nn.Module, args: tuple, kwargs: dict[str, Any] | None = None) -> None:
-        """The global pre-hook: every module's call in the process, ours with their keyword arguments."""
-        if id(module) in self.globally:
-            if self.watching:
-                self.before(module, args, kwargs or {})
-            else:
-                self._open(module, args, kwargs or {})
+    def before_any(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+        """The recorder's wrapped call, before: `before`, straight to the record where no function
+        recorder runs."""
+        if self.watching:
+            self.before(module, args, kwargs)
+        else:
+            self._open(module, args, kwargs)
 
     def after_any(self, module: nn.Module, args: tuple, output: Any) -> None:
-        if id(module) in self.globally:
-            if self.watching:
-                self.after(module, args, output)
-            else:
-                self._close(module, output)
+        if self.watching:
+            self.after(module, args, output)
+        else:
+            self._close(module, output)
 
     def _tensor(self, tensor: torch.Tensor) -> ValueInfo:
         key = (tensor.shape, tensor.dtype)

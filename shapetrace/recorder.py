@@ -82,16 +82,15 @@ def _run(
 
 
 def _hook(hooked: list[nn.Module], log: CallLog, stack: contextlib.ExitStack) -> None:
-    """Record every module in `hooked` until `stack` closes. Module.__call__ is wrapped for the pass
-    (`_recording_call`), so that a call takes torch's fast path inside our two notes: hooks would cost
-    ~30 us a module to register and remove and ~12 us a call in torch's hook path, more than the rest
-    of its record. A module gets a pair of hooks of its own instead where the wrapper would see it
-    otherwise than its hooks do: one with hooks of its own (recorded as they leave its inputs and
-    outputs) and a layer whose fused fast path runs only without hooks (its sublayers would not run);
-    and every module does where torch.compile wrapped one or the process has global module hooks (they
-    run inside the call, ours would run before them). A class's own __call__ that calls Module's is
-    recorded either way."""
-    original = nn.Module.__call__
+    """Record every module in `hooked` until `stack` closes. Each module's call is wrapped for the pass
+    (an instance attribute `_call_impl`, which Module.__call__ looks up: `_recording_call`), so that
+    it takes torch's fast path inside our two notes: hooks would cost ~30 us a module to register and
+    remove and ~12 us a call in torch's hook path, more than the rest of its record (and patching
+    Module.__call__ itself ~140 us a trace, for the hundreds of classes that inherit it). A module
+    gets a pair of hooks instead where the wrapper would see it otherwise than its hooks do: one with
+    hooks of its own (recorded as they leave its inputs and outputs) and a layer whose fused fast path
+    runs only without hooks (its sublayers would not run); and every module does where torch.compile
+    wrapped one or the process has global module hooks (they run inside the call, ours before them)."""
     compiled = introspect.compiler_loaded() and any(
         introspect.compiled_original(module) is not None for module in hooked
     )
@@ -104,38 +103,40 @@ def _hook(hooked: list[nn.Module], log: CallLog, stack: contextlib.ExitStack) ->
         or module._forward_pre_hooks
         or module._forward_hooks
         or isinstance(module, _SEES_HOOKS)
+        or "_call_impl" in module.__dict__
     ]
     for module in own:
         stack.callback(module.register_forward_pre_hook(log.before, with_kwargs=True).remove)
         stack.callback(module.register_forward_hook(log.after, always_call=True).remove)
-    if len(own) == len(hooked):
-        return
     owned = {id(module) for module in own}
-    log.globally = {id(module) for module in hooked if id(module) not in owned}
-    nn.Module.__call__ = _recording_call(original, log)
-    stack.callback(setattr, nn.Module, "__call__", original)
+    wrapped = [module for module in hooked if id(module) not in owned]
+    stack.callback(_unwrap, wrapped)
+    for module in wrapped:
+        module.__dict__["_call_impl"] = _recording_call(module, log)
 
 
-def _recording_call(original: Any, log: CallLog) -> Any:
-    """Module.__call__ noting the calls of the modules in `log.globally` (every other one runs as it
-    would): before the call, and after it, from inside the except clause where it raised, as torch
-    runs an always-called hook (a BaseException that is not an Exception leaves it open: see
+def _recording_call(module: nn.Module, log: CallLog) -> Any:
+    """The module's call, noted before and after (from inside the except clause where it raised, as
+    torch runs an always-called hook; a BaseException that is not an Exception leaves it open: see
     CallLog.abandon)."""
-    recorded = log.globally
+    call = type(module)._call_impl
 
-    def call(module: nn.Module, *args: Any, **kwargs: Any) -> Any:
-        if id(module) not in recorded:
-            return original(module, *args, **kwargs)
+    def recorded(*args: Any, **kwargs: Any) -> Any:
         log.before_any(module, args, kwargs)
         try:
-            output = original(module, *args, **kwargs)
+            output = call(module, *args, **kwargs)
         except Exception:
             log.after_any(module, args, None)
             raise
         log.after_any(module, args, output)
         return output
 
-    return call
+    return recorded
+
+
+def _unwrap(modules: list[nn.Module]) -> None:
+    for module in modules:
+        module.__dict__.pop("_call_impl", None)
 
 
 def _global_hooks() -> list[dict]:

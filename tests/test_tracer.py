@@ -529,6 +529,7 @@ def test_tracing_leaves_no_global_hook_and_no_keyword_flag_behind():
     assert [len(getattr(torch_module, table)) for table in tables] == [0, 0, 0]
     assert all(not module._forward_pre_hooks_with_kwargs for module in model.modules())
     assert nn.Module.__call__ is torch_module.Module._wrapped_call_impl
+    assert not any("_call_impl" in module.__dict__ for module in model.modules())
     _assert_unchanged(model, before)
 
 
