@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
+import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,7 @@ def _run(
 
 def _hook(hooked: list[nn.Module], log: CallLog, stack: contextlib.ExitStack) -> None:
     """Record every module in `hooked` until `stack` closes. Each module's call is wrapped for the pass
-    (an instance attribute `_call_impl`, which Module.__call__ looks up: `_recording_call`), so that
+    (an instance attribute `_call_impl`, which Module.__call__ looks up: `_RecordingCall`), so that
     it takes torch's fast path inside our two notes: hooks would cost ~30 us a module to register and
     remove and ~12 us a call in torch's hook path, more than the rest of its record (and patching
     Module.__call__ itself ~140 us a trace, for the hundreds of classes that inherit it). A module
@@ -112,26 +113,36 @@ def _hook(hooked: list[nn.Module], log: CallLog, stack: contextlib.ExitStack) ->
     wrapped = [module for module in hooked if id(module) not in owned]
     stack.callback(_unwrap, wrapped)
     for module in wrapped:
-        module.__dict__["_call_impl"] = _recording_call(module, log)
+        module.__dict__["_call_impl"] = _RecordingCall(module, log)
 
 
-def _recording_call(module: nn.Module, log: CallLog) -> Any:
-    """The module's call, noted before and after (from inside the except clause where it raised, as
+class _RecordingCall:
+    """A module's call, noted before and after (from inside the except clause where it raised, as
     torch runs an always-called hook; a BaseException that is not an Exception leaves it open: see
-    CallLog.abandon)."""
-    call = type(module)._call_impl
+    CallLog.abandon). A copy of the module made during the pass (copy.deepcopy of a layer in
+    forward) gets its own class's call, unrecorded, not this module's."""
 
-    def recorded(*args: Any, **kwargs: Any) -> Any:
+    __slots__ = ("module", "log", "call")
+
+    def __init__(self, module: nn.Module, log: CallLog) -> None:
+        self.module = module
+        self.log = log
+        self.call = type(module)._call_impl
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        module, log = self.module, self.log
         log.before_any(module, args, kwargs)
         try:
-            output = call(module, *args, **kwargs)
+            output = self.call(module, *args, **kwargs)
         except Exception:
             log.after_any(module, args, None)
             raise
         log.after_any(module, args, output)
         return output
 
-    return recorded
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        clone = memo.get(id(self.module))
+        return types.MethodType(type(clone)._call_impl, clone) if clone is not None else self
 
 
 def _unwrap(modules: list[nn.Module]) -> None:

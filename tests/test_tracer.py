@@ -601,3 +601,33 @@ def test_the_processs_global_hooks_run_before_a_module_is_recorded():
     finally:
         handle.remove()
     assert result.layers[0].input_shapes == ((1, 6),) and result.output_shapes == ((1, 2),)
+
+
+def test_a_layer_copied_in_forward_runs_as_its_copy():
+    """A forward that deep-copies a layer and changes the copy: the copy computes with its own
+    weights, as without tracing (the recorder's wrapper of the layer is not copied with it)."""
+
+    class Copies(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            twin = copy.deepcopy(self.fc)
+            with torch.no_grad():
+                twin.weight.zero_()
+                twin.bias.fill_(1.0)
+            return self.fc(x) + twin(x)
+
+    model = Copies()
+    x = torch.randn(1, 2)
+    with torch.no_grad():
+        expected = model(x)
+    result = trace(model, input_data=x, functional=True)
+    assert result.output_shapes == ((1, 2),) and "fc" in [layer.name for layer in result.layers]
+    with torch.no_grad():
+        assert torch.equal(model(x), expected)
+    seen = []
+    model.register_forward_hook(lambda module, args, output: seen.append(output.clone()))
+    trace(model, input_data=x)
+    assert torch.equal(seen[0], expected), "the copy ran the original layer"
