@@ -58,7 +58,7 @@ class CallLog:
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
         self._tensor_args: dict[tuple, ValueInfo] = {}  # tensor-only arguments, and plain keywords
 
-    def before_any(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
+    def before_wrapped(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
         """The recorder's wrapped call, before: `before`, straight to the record where no function
         recorder runs."""
         if self.watching:
@@ -66,7 +66,7 @@ class CallLog:
         else:
             self._open(module, args, kwargs)
 
-    def after_any(self, module: nn.Module, args: tuple, output: Any) -> None:
+    def after_wrapped(self, module: nn.Module, args: tuple, output: Any) -> None:
         if self.watching:
             self.after(module, args, output)
         else:

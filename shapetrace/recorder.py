@@ -131,13 +131,13 @@ class _RecordingCall:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         module, log = self.module, self.log
-        log.before_any(module, args, kwargs)
+        log.before_wrapped(module, args, kwargs)
         try:
             output = self.call(module, *args, **kwargs)
         except Exception:
-            log.after_any(module, args, None)
+            log.after_wrapped(module, args, None)
             raise
-        log.after_any(module, args, output)
+        log.after_wrapped(module, args, output)
         return output
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
