@@ -14,13 +14,12 @@ interpreter's start. The exit status is always 0.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from claims import Claim, emit, interleaved, machine_line, paired_excess, samples
+from claims import Claim, child_environment, emit, interleaved, machine_line, paired_excess, samples
 
 TARGET = 1.15
 FORMULA_S = 0.2  # issue 12: the worksheet is fast
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _command(argv: list[str]) -> object:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    environment = child_environment(str(ROOT), OMP_NUM_THREADS="1")
 
     def run() -> None:
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=environment, cwd=ROOT)

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from claims import Claim, emit
+from claims import Claim, child_environment, emit
 from tabulate import tabulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +42,7 @@ print(json.dumps({"device": document["device"], "why": document.get("device_reas
 
 
 def _run(argv: list[str]) -> tuple[float, dict]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = child_environment(str(ROOT))
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, *argv, "--format", "json", "-q"],

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from claims import Claim, emit
+from claims import Claim, child_environment, emit
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.1
@@ -31,9 +31,13 @@ TARGET_MIB = 400
 
 _SHAPETRACE = """
 import resource, sys
-from shapetrace.cli import main
-status = main(["examples/gpt.py:GPT", "--input", "1,128:int64", "--format", "json", "-o", sys.argv[1]])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, status)
+from shapetrace.cli import entry_point
+sys.argv = ["shapetrace", "examples/gpt.py:GPT", "--input", "1,128:int64", "--format", "json",
+            "-o", sys.argv[1]]
+try:
+    entry_point()  # what the `shapetrace` command runs
+except SystemExit as done:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, done.code)
 """
 
 _MINIMAL = """
@@ -67,7 +71,7 @@ print(counter.get_total_flops() // 2)
 
 def _child(code: str, *args: str) -> tuple[float, str]:
     """Wall seconds of a fresh interpreter running `code`, and what it printed."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = child_environment(str(ROOT))
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True

@@ -17,7 +17,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["Claim", "emit", "machine_line", "interleaved", "samples", "paired_excess", "seconds"]
+__all__ = [
+    "Claim", "emit", "machine_line", "interleaved", "samples", "paired_excess", "seconds",
+    "child_environment",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,15 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def child_environment(root: str, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's child process: `root` (the repository) first on PYTHONPATH, and
+    Python's bytecode cache on, as an installed package has it (PYTHONDONTWRITEBYTECODE, which some
+    shells set, would have every run compile shapetrace's sources again: about 60 ms)."""
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    environment["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH", "")]))
+    return {**environment, **extra}
 
 
 def machine_line() -> str:

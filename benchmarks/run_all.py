@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from claims import machine_line
+from claims import child_environment, machine_line
 from tabulate import tabulate
 
 HERE = Path(__file__).resolve().parent
@@ -39,10 +38,7 @@ def scripts(only: list[str] | None) -> list[Path]:
 def run(path: Path, quick: bool) -> tuple[list[dict], str, int, float]:
     """(its claims, its output without them, its exit status, seconds it took)."""
     command = [sys.executable, str(path), "--claims", *(["--quick"] if quick else [])]
-    environment = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")]),
-    }
+    environment = child_environment(str(HERE.parent))
     started = time.perf_counter()
     result = subprocess.run(
         command, capture_output=True, text=True, cwd=HERE.parent, env=environment, check=False

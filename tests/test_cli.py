@@ -331,6 +331,27 @@ def test_python_dash_m_and_console_script_run_the_main_job():
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
 
 
+def test_only_the_command_freezes_the_collector_and_only_after_importing_torch():
+    """`shapetrace` (entry_point) owns its process: once torch is imported, the cyclic collector skips
+    the objects that exist by then. main() called by a program leaves the program's collector alone,
+    and so does the torch-free formula path."""
+    probe = (
+        "import gc, sys; from shapetrace.cli import {call}; sys.argv = ['shapetrace', *sys.argv[1:]]\n"
+        "try:\n    status = {call}(sys.argv[1:]) if '{call}' == 'main' else {call}()\n"
+        "except SystemExit as done:\n    status = done.code\n"
+        "print('frozen', gc.get_freeze_count(), 'torch', 'torch' in sys.modules, 'status', status)"
+    )
+    command = _python("-c", probe.format(call="entry_point"), args=["lenet", "-q", "--format", "json"])
+    frozen = command.stdout.splitlines()[-1].split()  # after the JSON
+    assert command.returncode == 0, command.stderr
+    assert frozen[0] == "frozen" and int(frozen[1]) > 10_000, command.stdout  # torch's objects
+    program = _python("-c", probe.format(call="main"), args=["lenet", "-q", "--format", "json"])
+    assert program.stdout.splitlines()[-1] == "frozen 0 torch True status 0", program.stderr
+    formula = ["formula", "conv", "--size", "28", "-k", "5"]
+    worksheet = _python("-c", probe.format(call="entry_point"), args=formula)
+    assert worksheet.stdout.splitlines()[-1] == "frozen 0 torch False status 0", worksheet.stderr
+
+
 def test_code_that_exits_is_reported_not_obeyed(tmp_path, capsys):
     at_import = _write(tmp_path, "exits.py", "import sys\nsys.exit(0)\n")
     code, out, err = run(capsys, f"{at_import}:Net", "--input", "1,3")
