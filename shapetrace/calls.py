@@ -18,6 +18,7 @@ _NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
 
 
 _SCALARS = frozenset({bool, int, float, str, type(None)})
+_OPAQUE = frozenset({slice, type(Ellipsis)})  # described by their type alone
 
 
 @dataclass(slots=True, eq=False)
@@ -57,6 +58,7 @@ class CallLog:
         self._active: list[BaseException | None] = []  # exception being handled when each call began
         self._tensor_infos: dict[tuple, ValueInfo] = {}  # records are immutable: share equal ones
         self._tensor_args: dict[tuple, ValueInfo] = {}  # tensor-only arguments, and plain keywords
+        self._plain_infos: dict[tuple, ValueInfo] = {}  # scalars, slices: (type, value) -> description
 
     def before_wrapped(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
         """The recorder's wrapped call, before: `before`, straight to the record where no function
@@ -112,9 +114,15 @@ class CallLog:
         if not all(type(arg) is torch.Tensor for arg in args) or (
             kwargs and not all(type(value) in _SCALARS for value in kwargs.values())
         ):
-            return describe_arguments(args, kwargs)
+            return self._mixed_arguments(args, kwargs)
         tensors = tuple(self._tensor(arg) for arg in args)
-        key = (tuple(map(id, tensors)), tuple((name, type(value), value) for name, value in kwargs.items()))
+        key = (  # a float by its repr: 0.0 == -0.0
+            tuple(map(id, tensors)),
+            tuple(
+                (name, type(value), repr(value) if type(value) is float else value)
+                for name, value in kwargs.items()
+            ),
+        )
         inputs = self._tensor_args.get(key)
         if inputs is None:
             items = tuple((None, tensor) for tensor in tensors)
@@ -122,6 +130,46 @@ class CallLog:
                 items += describe_arguments((), kwargs).items
             inputs = self._tensor_args[key] = ValueInfo("sequence", "args", items=items)
         return inputs
+
+    def _mixed_arguments(self, args: tuple, kwargs: dict[str, Any]) -> ValueInfo:
+        """describe_arguments where the arguments are tensors, plain scalars, slices and flat tuples or
+        lists of them (torch.cat's, x[:, 0]'s), from shared descriptions; anything else the long way."""
+        items = []
+        for arg in args:
+            info = self._plain(arg)
+            if info is None:
+                return describe_arguments(args, kwargs)
+            items.append((None, info))
+        for key, value in kwargs.items():
+            info = self._plain(value) if type(value) in _SCALARS else None
+            if info is None:
+                return describe_arguments(args, kwargs)
+            items.append((key, info))
+        return ValueInfo("sequence", "args", items=tuple(items))
+
+    def _plain(self, value: Any, nested: bool = False) -> ValueInfo | None:
+        """The description of a tensor, scalar, slice or ..., or (not `nested`) of a tuple or list of
+        them, as describe() gives it; None for anything else."""
+        kind = type(value)
+        if kind is torch.Tensor:
+            return self._tensor(value)
+        if kind is float:  # not shared: 0.0 == -0.0
+            return describe(value)
+        if kind in _SCALARS or kind in _OPAQUE:
+            key = (kind, value) if kind in _SCALARS else (kind, None)
+            info = self._plain_infos.get(key)
+            if info is None:
+                info = self._plain_infos[key] = describe(value)
+            return info
+        if (kind is tuple or kind is list) and not nested:
+            items = []
+            for item in value:
+                info = self._plain(item, True)
+                if info is None:
+                    return None
+                items.append((None, info))
+            return ValueInfo("sequence", kind.__name__, items=tuple(items))
+        return None
 
     def _open(self, module: nn.Module, args: tuple, kwargs: dict[str, Any]) -> None:
         parent = self.stack[-1] if self.stack else None

@@ -42,7 +42,7 @@ class Dataflow:
         plain = all(type(arg) is Tensor for arg in args) and (  # the common case: no walk
             not kwargs or all(type(value) in _SCALARS for value in kwargs.values())
         )
-        for tensor in args if plain else flat_tensors((args, kwargs)):
+        for tensor in args if plain else (*flat_tensors(args, 1), *flat_tensors(kwargs, 1)):
             made = self._made.get(id(tensor))
             found.append((made[1], made[2]) if made is not None and made[0]() is tensor else None)
         return tuple(found)

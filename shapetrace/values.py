@@ -82,13 +82,36 @@ def describe_arguments(args: tuple, kwargs: Mapping[str, Any]) -> ValueInfo:
 
 def flat_tensors(value: Any, nesting: int = 0) -> Iterator[torch.Tensor]:
     """The tensors inside a value, in the order `describe` lists them."""
+    found: list[torch.Tensor] = []
+    _flatten(value, nesting, found)
+    return iter(found)
+
+
+_PLAIN_SEQUENCES = (tuple, list)  # exactly these types: a named tuple's items have names
+_NO_TENSORS = _SCALARS | {slice, type(Ellipsis)}
+
+
+def _flatten(value: Any, nesting: int, found: list[torch.Tensor]) -> None:
+    kind = type(value)
+    if kind is torch.Tensor:
+        found.append(value)
+        return
+    if kind in _NO_TENSORS:
+        return
+    if nesting < MAX_NESTING and (kind in _PLAIN_SEQUENCES or kind is dict):  # common: no _items
+        for item in value.values() if kind is dict else value:
+            if type(item) is torch.Tensor:
+                found.append(item)
+            elif type(item) not in _NO_TENSORS:
+                _flatten(item, nesting + 1, found)
+        return
     if isinstance(value, torch.Tensor):
-        yield value
+        found.append(value)
         return
     container = _items(value) if nesting < MAX_NESTING else None
     if container is not None:
         for _, item in container[1]:
-            yield from flat_tensors(item, nesting + 1)
+            _flatten(item, nesting + 1, found)
 
 
 def exception_text(error: BaseException) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shapetrace.cli.options import Request, build_parser, dynamic_names, parse_shape, resolve
+from shapetrace.cli.options import Request, build_parser, dynamic_names, language_of, parse_shape, resolve
 from shapetrace.errors import ShapeError, TraceWarning, UsageError
 from shapetrace.messages import Lang, Message, Seq, msg, render
 
@@ -351,19 +351,6 @@ def _emit(outputs: output.Output) -> None:
         os.close(devnull)
 
 
-def _language(argv: Sequence[str]) -> Lang:
-    """The --lang asked for, read before parsing so that parse errors are in it too."""
-    for position, token in enumerate(argv):
-        if (
-            token == "--lang"
-            and position + 1 < len(argv)
-            and argv[position + 1] == "zh"
-            or token == "--lang=zh"
-        ):
-            return "zh"
-    return "en"
-
-
 def _one_line(message: Message, lang: Lang) -> str:
     text = render(message, lang, "cli")
     return " ".join(line.strip() for line in text.splitlines() if line.strip())
@@ -372,7 +359,7 @@ def _one_line(message: Message, lang: Lang) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 forward failed, 2 bad usage)."""
     argv = sys.argv[1:] if argv is None else argv
-    lang = _language(argv)
+    lang = language_of(argv)
     try:
         return _run(argv, lang)
     except ModuleNotFoundError as exc:
@@ -389,13 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-_OWN_PROCESS = False  # the process runs the command line alone (not main() called by a program)
+_OWN_PROCESS = False  # set by entry_point: the process runs the command alone, not a program's main()
 
 
 def _settle_imports() -> None:
-    """Import torch; where the process is the command's alone, let the cyclic garbage collector skip
-    the objects that exist by then (torch's, alive until the process ends: a full collection over them
-    costs about 0.1 s, and a trace's records set one off)."""
+    """Import torch; in the command's own process, the cyclic collector then skips what exists by now
+    (torch's objects, alive until exit: each full collection over them costs about 0.1 s)."""
     from shapetrace._torch import torch  # noqa: F401
 
     if _OWN_PROCESS:

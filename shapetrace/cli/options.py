@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,16 @@ def _columns(args: argparse.Namespace, output_format: str) -> tuple[str, ...] | 
         if name not in COLUMNS:
             raise UsageError("usage.summary_column", column=repr(name), choices=Seq(COLUMNS))
     return names
+
+
+def language_of(argv: Sequence[str]) -> Lang:
+    """The --lang asked for, read before parsing so that parse errors are in it too."""
+    for position, token in enumerate(argv):
+        if (
+            token == "--lang"
+            and position + 1 < len(argv)
+            and argv[position + 1] == "zh"
+            or token == "--lang=zh"
+        ):
+            return "zh"
+    return "en"
