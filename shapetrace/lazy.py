@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Pending", "Analysed", "settled", "made", "defaults", "evolve"]
+__all__ = ["Pending", "Analysed", "once", "settled", "untagged", "made", "defaults", "evolve"]
 
 
 def made(record_type: type, state: dict[str, Any]) -> Any:
@@ -40,6 +40,22 @@ def evolve(record: Any, **changes: Any) -> Any:
     return clone
 
 
+class once:  # noqa: N801 (a decorator, like functools.cached_property)
+    """functools.cached_property without its lock (Python 3.11 takes one on every first read, about a
+    third of the cost of these small sums): computing a value twice in a race does no harm."""
+
+    def __init__(self, compute: Any) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 class Pending:
     """Analyses not run yet over a trace (the cross-check, receptive fields, closed forms): run once, on
     the first read of a field they fill, so that a trace nobody asks those of never pays for them. The
@@ -65,6 +81,15 @@ class Pending:
         if origin is not None:
             state["_origin"] = origin
         return clone
+
+    def mark(self, record: Any, origin: int | None = None) -> None:
+        """What `tag` does, to `record` itself: for records just made, that nothing else holds yet."""
+        state = record.__dict__
+        for name in _analysed_fields(type(record)):
+            state.pop(name, None)
+        state["_pending"] = self
+        if origin is not None:
+            state["_origin"] = origin
 
     def result(self) -> Any:
         with self._lock:
@@ -111,8 +136,16 @@ def _analysed_fields(record_type: type) -> frozenset[str]:
     )
 
 
+def untagged(record: Any) -> Any:
+    """A copy of a record without its pending analyses (the analysed fields at their defaults)."""
+    return made(type(record), {key: value for key, value in record.__dict__.items() if key not in _TAGS})
+
+
+_TAGS = ("_pending", "_origin")
+
+
 def settled(record: Any) -> dict[str, Any]:
     """A record's state with every analysed field read (what pickling and copying keep)."""
     for name in _analysed_fields(type(record)):
         getattr(record, name)
-    return {key: value for key, value in record.__dict__.items() if key not in ("_pending", "_origin")}
+    return {key: value for key, value in record.__dict__.items() if key not in _TAGS}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Literal
 
 from shapetrace.formulas.closed import SizeForm
-from shapetrace.lazy import Analysed, evolve, settled
+from shapetrace.lazy import Analysed, evolve, once, settled
 from shapetrace.messages import Message, Seq, msg
 from shapetrace.onnx_records import OnnxGraph, OnnxMatch, OnnxNode, OnnxReport, OnnxShape
 
@@ -127,11 +126,11 @@ class ValueInfo:
         for _, item in self.items:
             yield from item.tensors()
 
-    @cached_property  # equal values are shared between records, so this runs once per value
+    @once  # equal values are shared between records, so this runs once per value
     def shapes(self) -> tuple[Shape, ...]:
         return tuple(tensor.shape for tensor in self.tensors())
 
-    @cached_property
+    @once
     def nbytes(self) -> int:
         return sum(tensor.nbytes for tensor in self.tensors())
 
