@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python benchmarks/bench_trace.py [--repeat N] [--quick] [--threads N] [--claims]
+    python benchmarks/bench_trace.py [--repeat N] [--quick] [--threads N] [--only NAME ...] [--claims]
 
 For each model (the zoo models at their default inputs, plus two 1000-block conv chains) it times,
 in one process and on the CPU, four things, each as the median of several repetitions:
@@ -21,8 +21,8 @@ One warm-up run of each comes first; then they are interleaved round-robin withi
 (a bare pass right before each tracer) so that machine noise hits them alike. Repetitions default to
 7, 21 for models whose warm-up round took under 0.5 s, 3 where it took over 2 s; ``--repeat N``
 forces N, ``--quick`` means 3 repetitions and no vgg11 or 32-channel chain (a smoke test),
-``--threads N`` sets torch's intra-op threads (default 1, which keeps the ratios steady on a small
-shared machine). A tracer's overhead is its time minus that of the bare pass run just before it, the
+``--only NAME ...`` runs those models alone, ``--threads N`` sets torch's intra-op threads (default
+1, which keeps the ratios steady on a small shared machine). A tracer's overhead is its time minus that of the bare pass run just before it, the
 median over repetitions; the claims compare shapetrace's overhead with torchinfo's (target <= 0.5x)
 and with the minimal tracer's (target <= 2x). Targets are only reported, never asserted: the exit
 status is always 0.
@@ -134,6 +134,9 @@ def main() -> None:
         "--repeat", type=int, default=None, help="repetitions per model (default 7; 3 if slow)"
     )
     parser.add_argument("--quick", action="store_true", help="3 repetitions, no vgg11 or 32-channel chain")
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="these models alone (names as in the table)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--claims", action="store_true", help="also print the claims as JSON lines")
     args = parser.parse_args()
@@ -143,6 +146,8 @@ def main() -> None:
     print(machine_line())
     rows, claims = [], []
     for name, build, input_size in models(args.quick):
+        if args.only and name not in args.only:
+            continue
         model = build()
         modules, (bare, traced, info, minimal, _), (ours, theirs, floor, analysed), used = bench(
             model, input_size, repeat

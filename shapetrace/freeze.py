@@ -169,7 +169,7 @@ def _layer_records(
         parent = positions.get(call.parent) if call.parent is not None else None
         position = positions[index] = len(records)
         if call.is_function:
-            state = _function_state(target, records[parent] if parent is not None else None)
+            state = {**template, **_function_state(target, records[parent] if parent is not None else None)}
         else:
             key = id(target)
             module_type = type(target)
@@ -180,22 +180,19 @@ def _layer_records(
                     introspect.forward_parameters(module_type),
                 )
             name, (count, trainable) = names[key], params[key]
+            number = call_numbers[key] = call_numbers.get(key, 0) + 1
             state = {
-                "name": name, "type": module_type.__name__, "depth": name.count(".") + 1,
+                **template, "name": name, "type": module_type.__name__, "depth": name.count(".") + 1,
                 "is_leaf": key in leaves, "params": count, "trainable_params": trainable, "parent": parent,
-                "call_number": call_numbers.get(key, 0) + 1, "base_type": kind[0], "custom_forward": kind[1],
-                "parameters": kind[2],
+                "call_number": number, "base_type": kind[0], "custom_forward": kind[1], "parameters": kind[2],
             }  # fmt: skip
-            call_numbers[key] = state["call_number"]
-        records.append(
-            made(
-                LayerRecord,
-                {
-                    **template, **state, "index": position, "inputs": call.inputs, "outputs": call.outputs,
-                    "sources": tuple(found), "macs": macs[index], "attributes": attributes[index],
-                },
-            )
-        )  # fmt: skip
+        state["index"] = position
+        state["inputs"] = call.inputs
+        state["outputs"] = call.outputs
+        state["sources"] = tuple(found)
+        state["macs"] = macs[index]
+        state["attributes"] = attributes[index]
+        records.append(made(LayerRecord, state))
     return tuple(records), positions
 
 
@@ -225,8 +222,10 @@ def _source(edge: tuple[int, int] | None, positions: dict[int, int]) -> Source |
         return None
     call, output = edge
     if call < 0:
-        return Source(input=-1 - call)
-    return Source(layer=positions[call], output=output) if call in positions else None
+        return made(Source, {"layer": None, "output": 0, "input": -1 - call})
+    if call not in positions:
+        return None
+    return made(Source, {"layer": positions[call], "output": output, "input": None})
 
 
 def _root_output_bytes(model: nn.Module, calls: list[RecordedCall]) -> int:

@@ -15,7 +15,8 @@ __all__ = ["Pending", "Analysed", "once", "settled", "untagged", "made", "defaul
 
 
 def made(record_type: type, state: dict[str, Any]) -> Any:
-    """A frozen record whose state is `state`, every field in it (see `defaults`)."""
+    """A frozen record whose state is `state`, every field in it but the analysed ones (see
+    `defaults`)."""
     record = object.__new__(record_type)
     object.__setattr__(record, "__dict__", state)
     return record
@@ -23,11 +24,13 @@ def made(record_type: type, state: dict[str, Any]) -> Any:
 
 @functools.cache
 def defaults(record_type: type) -> dict[str, Any]:
-    """The defaults of a record type's fields that have one (not to be changed: it is shared)."""
+    """The defaults of a record type's fields that have one (not to be changed: it is shared), but for
+    its analysed fields, which read theirs where a record's state lacks them."""
+    analysed = _analysed_fields(record_type)
     return {
         field.name: field.default
         for field in dataclasses.fields(record_type)
-        if field.default is not dataclasses.MISSING
+        if field.default is not dataclasses.MISSING and field.name not in analysed
     }
 
 

@@ -62,26 +62,35 @@ class _ModelState:
     """What a forward pass may change, taken before it runs."""
 
     def __init__(self, named_modules: list[tuple[str, nn.Module]]) -> None:
-        self.modules = [module for _, module in named_modules]
-        self.objects = [
-            (dict(module._parameters), dict(module._buffers), dict(module._modules))
-            for module in self.modules
-        ]
-        self.attributes = [dict(module.__dict__) for module in self.modules]  # attributes a forward sets
-        self.hooks = [_hook_dicts(module) for module in self.modules]
-        buffers = {id(b): b for _, bufs, _ in self.objects for b in bufs.values() if b is not None}
+        self.modules: list[nn.Module] = []
+        self.attributes: list[dict[str, Any]] = []  # attributes a forward sets
+        self.objects: list[tuple[dict, dict, dict]] = []
+        self.hooks: list[dict[str, dict]] = []
+        buffers: dict[int, torch.Tensor] = {}
+        renormed: dict[int, torch.Tensor] = {}
+        self.parameters: dict[int, tuple[str, str, torch.Tensor]] = {}  # every parameter once: (prefix, name)
+        for prefix, module in named_modules:  # one pass: a module's state is read while it is at hand
+            self.modules.append(module)
+            self.attributes.append(_copy(module.__dict__))
+            saved = (_copy(module._parameters), _copy(module._buffers), _copy(module._modules))
+            self.objects.append(saved)
+            self.hooks.append(_hook_dicts(module))
+            for buffer in saved[1].values():
+                if buffer is not None:
+                    buffers[id(buffer)] = buffer
+            for name, parameter in saved[0].items():
+                if parameter is not None and id(parameter) not in self.parameters:
+                    self.parameters[id(parameter)] = (prefix, name, parameter)
+            if (
+                isinstance(module, nn.Embedding | nn.EmbeddingBag)
+                and getattr(module, "max_norm", None) is not None
+                and isinstance(module.weight, torch.Tensor)
+            ):
+                renormed[id(module.weight)] = module.weight
         self.buffer_values = _snapshot(buffers)
-        self.parameters = _named_parameters(named_modules, self.objects)
-        renormed = {
-            id(module.weight): module.weight
-            for module in self.modules
-            if isinstance(module, nn.Embedding | nn.EmbeddingBag)
-            and getattr(module, "max_norm", None) is not None
-            and isinstance(module.weight, torch.Tensor)
-        }
         self.renormed = set(renormed)
         self.renormed_values = _snapshot(renormed)
-        self.data = {key: _Data(parameter) for key, (_, parameter) in self.parameters.items()}
+        self.data = {key: _Data(parameter) for key, (_, _, parameter) in self.parameters.items()}
 
     def restore(self) -> list[str]:
         """Put everything back; the names of the parameters written in place that could not be."""
@@ -107,15 +116,27 @@ class _ModelState:
         _restore(self.renormed_values)
         return sorted(
             {
-                name
-                for key, (name, _) in self.parameters.items()
+                f"{prefix}.{name}" if prefix else name
+                for key, (prefix, name, _) in self.parameters.items()
                 if key not in self.renormed and self.data[key].written()
             }
         )
 
 
+_EMPTY: dict = {}  # the saved copy of every empty dict (never written: _put_back only reads it)
+
+
+def _copy(mapping: Any) -> Any:
+    """A shallow copy of a module's dict; the shared empty one where it holds nothing."""
+    if not mapping:
+        return _EMPTY
+    return mapping.copy() if type(mapping) is dict else dict(mapping)
+
+
 class _Data:
     """A parameter's data, dtype, device and requires_grad flag, kept by reference (no copy)."""
+
+    __slots__ = ("parameter", "requires_grad", "original", "place", "version")
 
     def __init__(self, parameter: torch.Tensor) -> None:
         self.parameter = parameter
@@ -143,30 +164,21 @@ class _Data:
 
 
 def _place(tensor: torch.Tensor) -> tuple[Any, ...]:
-    """Where a tensor's data is: dtype, device, shape and address (None where it has none)."""
+    """Where a tensor's data is: address, dtype and shape; its device too where the address does not
+    tell (0 on meta, None for sparse and other tensors without one storage)."""
     try:
         address = tensor.data_ptr()
-    except RuntimeError:  # sparse and other tensors without one storage
+    except RuntimeError:
         address = None
-    return tensor.dtype, tensor.device, tuple(tensor.shape), address
+    if address:
+        return address, tensor.dtype, tensor.shape
+    return address, tensor.dtype, tensor.shape, tensor.device
 
 
 def _allowing(tensor: torch.Tensor) -> contextlib.AbstractContextManager:
     """The mode in which a tensor may be written: inference tensors only under inference_mode."""
     inference = not nn.parameter.is_lazy(tensor) and tensor.is_inference()
     return torch.inference_mode() if inference else contextlib.nullcontext()
-
-
-def _named_parameters(
-    named_modules: list[tuple[str, nn.Module]], objects: list[tuple[dict, dict, dict]]
-) -> dict[int, tuple[str, torch.Tensor]]:
-    """Every parameter once, by id, with its qualified name."""
-    found: dict[int, tuple[str, torch.Tensor]] = {}
-    for (prefix, _), (params, _, _) in zip(named_modules, objects, strict=True):
-        for name, parameter in params.items():
-            if parameter is not None and id(parameter) not in found:
-                found[id(parameter)] = (f"{prefix}.{name}" if prefix else name, parameter)
-    return found
 
 
 def _hook_dicts(module: nn.Module) -> dict[str, dict]:
