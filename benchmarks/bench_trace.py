@@ -20,12 +20,12 @@ in one process and on the CPU, four things, each as the median of several repeti
 One warm-up run of each comes first; then they are interleaved round-robin within every repetition
 (a bare pass right before each tracer) so that machine noise hits them alike. Repetitions default to
 7, 21 for models whose warm-up round took under 0.5 s, 3 where it took over 2 s; ``--repeat N``
-forces N, ``--quick`` means 3 repetitions and no vgg11 or 32-channel chain (a smoke test),
-``--only NAME ...`` runs those models alone, ``--threads N`` sets torch's intra-op threads (default
-1, which keeps the ratios steady on a small shared machine). A tracer's overhead is its time minus that of the bare pass run just before it, the
-median over repetitions; the claims compare shapetrace's overhead with torchinfo's (target <= 0.5x)
-and with the minimal tracer's (target <= 2x). Targets are only reported, never asserted: the exit
-status is always 0.
+forces N, ``--quick`` means 3 repetitions and no vgg11 or 32-channel chain (a smoke test), ``--only
+NAME ...`` runs those models alone, ``--threads N`` sets torch's intra-op threads (default 1, which
+keeps the ratios steady on a small shared machine). A tracer's overhead is its time minus that of
+the bare pass run just before it, the median over repetitions; the claims compare shapetrace's
+overhead with torchinfo's (target <= 0.5x) and with the minimal tracer's (target <= 2x). Targets are
+only reported, never asserted: the exit status is always 0.
 """
 
 from __future__ import annotations
