@@ -96,7 +96,11 @@ def is_leaf(module: nn.Module) -> bool:
 def packs_weights(module: nn.Module) -> bool:
     """A quantized layer of torch.ao.nn: its weights are packed (read through `weight()`), not
     parameters, so parameters() and the parameter counts leave them out."""
-    cls = type(module)
+    return _packs_weights(type(module))
+
+
+@functools.lru_cache(maxsize=1024)
+def _packs_weights(cls: type) -> bool:
     quantized = any(base.__module__.startswith("torch.ao.nn.quantized.") for base in cls.__mro__)
     return quantized and callable(getattr(cls, "weight", None))
 
