@@ -9,7 +9,7 @@ from shapetrace.closed_forms import closed_forms
 from shapetrace.crosscheck import crosscheck
 from shapetrace.diagnose import diagnose
 from shapetrace.layouts import note_layouts
-from shapetrace.lazy import Pending, untagged
+from shapetrace.lazy import Pending
 from shapetrace.receptive import receptive_fields
 from shapetrace.records import TraceRecord, evolve
 
@@ -24,10 +24,8 @@ def analyse(trace: TraceRecord) -> TraceRecord:
 
 def analyse_later(trace: TraceRecord) -> TraceRecord:
     """The trace, its analyses run on the first read of a field they fill: a trace read only for its
-    shapes, parameters and MACs never runs them. The trace and its layers are the recorder's, held by
-    nothing else yet: they are marked in place, and the analyses run over clean copies."""
-    pending = Pending(lambda: analyse(evolve(untagged(trace), layers=tuple(map(untagged, trace.layers)))))
-    for layer in trace.layers:
-        pending.mark(layer, layer.index)
-    pending.mark(trace)
-    return trace
+    shapes, parameters and MACs never runs them. The records handed back are tagged copies; the
+    pending run holds the untagged ones (no cycle: a trace nobody reads is freed at once)."""
+    pending = Pending(lambda: analyse(trace))
+    layers = tuple(pending.tag(layer, layer.index) for layer in trace.layers)
+    return evolve(pending.tag(trace), layers=layers)

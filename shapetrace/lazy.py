@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Pending", "Analysed", "once", "settled", "untagged", "made", "defaults", "evolve"]
+__all__ = ["Pending", "Analysed", "once", "settled", "made", "defaults", "evolve"]
 
 
 def made(record_type: type, state: dict[str, Any]) -> Any:
@@ -85,15 +85,6 @@ class Pending:
             state["_origin"] = origin
         return clone
 
-    def mark(self, record: Any, origin: int | None = None) -> None:
-        """What `tag` does, to `record` itself: for records just made, that nothing else holds yet."""
-        state = record.__dict__
-        for name in _analysed_fields(type(record)):
-            state.pop(name, None)
-        state["_pending"] = self
-        if origin is not None:
-            state["_origin"] = origin
-
     def result(self) -> Any:
         with self._lock:
             if self._result is None:
@@ -137,11 +128,6 @@ def _analysed_fields(record_type: type) -> frozenset[str]:
         for name, value in vars(klass).items()
         if isinstance(value, Analysed)
     )
-
-
-def untagged(record: Any) -> Any:
-    """A copy of a record without its pending analyses (the analysed fields at their defaults)."""
-    return made(type(record), {key: value for key, value in record.__dict__.items() if key not in _TAGS})
 
 
 _TAGS = ("_pending", "_origin")

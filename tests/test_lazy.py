@@ -87,3 +87,26 @@ def test_a_failed_trace_is_analysed_at_once(runs):
     with pytest.raises(shapetrace.ShapeError) as caught:
         shapetrace.trace(zoo.build("alexnet"), (1, 1, 100, 100), suggest_sizes=False)
     assert caught.value.trace.error.kind == "features" and runs == [1]
+
+
+@pytest.mark.parametrize("name", ["lenet", "googlenet"])
+def test_a_trace_nobody_reads_is_freed_without_the_cyclic_collector(name):
+    """The pending analyses hold the untagged records, not the trace handed back: dropping the trace
+    frees its records by reference counting alone (no full collection needed), read or not."""
+    import gc
+    import weakref
+
+    model = zoo.build(name)
+    for read in (False, True):
+        traced = shapetrace.trace(model, zoo.ZOO[name].default_input)
+        if read:
+            assert traced.layers[0].check is not None
+        refs = [weakref.ref(traced), weakref.ref(traced.layers[0]), weakref.ref(traced.layers[-1])]
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            del traced
+            assert [ref() for ref in refs] == [None, None, None], read
+        finally:
+            if was:
+                gc.enable()
