@@ -3,6 +3,7 @@ outputs, place in the call tree and where its input tensors came from) as it hap
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -116,10 +117,10 @@ class CallLog:
         ):
             return self._mixed_arguments(args, kwargs)
         tensors = tuple(self._tensor(arg) for arg in args)
-        key = (  # a float by its repr: 0.0 == -0.0
+        key = (  # a float with its sign: 0.0 == -0.0 (a NaN equals only itself: never shared)
             tuple(map(id, tensors)),
             tuple(
-                (name, type(value), repr(value) if type(value) is float else value)
+                (name, type(value), (value, math.copysign(1.0, value)) if type(value) is float else value)
                 for name, value in kwargs.items()
             ),
         )

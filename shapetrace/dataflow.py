@@ -33,7 +33,7 @@ class Dataflow:
 
     def model_inputs(self, args: tuple, kwargs: Mapping[str, Any]) -> None:
         """The model's own input tensors: input k is call index -1-k."""
-        for position, tensor in enumerate(flat_tensors((args, kwargs))):
+        for position, tensor in enumerate(_arguments_tensors(args, kwargs)):
             self.produce(-1 - position, tensor)
 
     def edges(self, args: tuple, kwargs: Mapping[str, Any]) -> tuple[Edge, ...]:
@@ -42,7 +42,13 @@ class Dataflow:
         plain = all(type(arg) is Tensor for arg in args) and (  # the common case: no walk
             not kwargs or all(type(value) in _SCALARS for value in kwargs.values())
         )
-        for tensor in args if plain else (*flat_tensors(args, 1), *flat_tensors(kwargs, 1)):
+        for tensor in args if plain else _arguments_tensors(args, kwargs):
             made = self._made.get(id(tensor))
             found.append((made[1], made[2]) if made is not None and made[0]() is tensor else None)
         return tuple(found)
+
+
+def _arguments_tensors(args: tuple, kwargs: Mapping[str, Any]) -> tuple[Tensor, ...]:
+    """The tensors of a call's arguments in the order describe_arguments lists them (each argument
+    one level down, as it describes them)."""
+    return (*flat_tensors(args), *flat_tensors(kwargs))

@@ -98,7 +98,8 @@ def _flatten(value: Any, nesting: int, found: list[torch.Tensor]) -> None:
         return
     if kind in _NO_TENSORS:
         return
-    if nesting < MAX_NESTING and (kind in _PLAIN_SEQUENCES or kind is dict):  # common: no _items
+    plain = kind in _PLAIN_SEQUENCES or (kind is dict and all(type(key) in _SCALARS for key in value))
+    if plain and nesting < MAX_NESTING:  # the common containers: no _items, no str(key) that may raise
         for item in value.values() if kind is dict else value:
             if type(item) is torch.Tensor:
                 found.append(item)
@@ -108,10 +109,15 @@ def _flatten(value: Any, nesting: int, found: list[torch.Tensor]) -> None:
     if isinstance(value, torch.Tensor):
         found.append(value)
         return
-    container = _items(value) if nesting < MAX_NESTING else None
-    if container is not None:
-        for _, item in container[1]:
-            _flatten(item, nesting + 1, found)
+    inside: list[torch.Tensor] = []
+    try:  # as describe: a container that cannot be read through (a key whose str() raises) is opaque
+        container = _items(value) if nesting < MAX_NESTING else None
+        if container is not None:
+            for _, item in container[1]:
+                _flatten(item, nesting + 1, inside)
+    except Exception:
+        return
+    found.extend(inside)
 
 
 def exception_text(error: BaseException) -> str:

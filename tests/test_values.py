@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import math
 
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,16 @@ from shapetrace.dataflow import Dataflow
 from shapetrace.values import describe, describe_arguments, flat_tensors
 
 Pair = collections.namedtuple("Pair", "first second")
+
+
+class Unprintable:
+    """A dict key whose str() raises: describe shows such a dict as an opaque object."""
+
+    def __str__(self) -> str:
+        raise ValueError("no str")
+
+
+UNPRINTABLE = Unprintable()
 
 tensors = st.builds(
     lambda shape, dtype: torch.zeros(shape, dtype=dtype),
@@ -33,6 +44,7 @@ values = st.recursive(
         st.lists(inner, max_size=4),
         st.lists(inner, max_size=4).map(tuple),
         st.dictionaries(st.sampled_from("abc"), inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", 1, UNPRINTABLE]), inner, max_size=3),
         st.tuples(inner, inner).map(lambda pair: Pair(*pair)),
         st.dictionaries(st.sampled_from("ab"), inner, max_size=2).map(collections.OrderedDict),
     ),
@@ -64,15 +76,33 @@ def test_flat_tensors_follow_describes_order(value):
 
 @given(arguments)
 def test_edges_name_each_input_tensor_in_order(call):
+    """One edge per tensor describe_arguments lists, in its order, each naming the call that made it."""
     args, kwargs = call
     flow = Dataflow()
-    made = list(flat_tensors((args, kwargs)))
+    made = [tensor for value in (*args, *kwargs.values()) for tensor in flat_tensors(value, 1)]
+    assert len(made) == len(list(describe_arguments(args, kwargs).tensors()))
     for index, tensor in enumerate(made):
         flow.produce(index, tensor)
     edges = flow.edges(args, kwargs)
     # a tensor passed twice is found twice; each edge names the last call that made it
     last = {id(tensor): index for index, tensor in enumerate(made)}
     assert edges == tuple((last[id(tensor)], 0) for tensor in made)
+
+
+@pytest.mark.parametrize("depth", [13, 14, 15, 16, 17])
+def test_deeply_nested_tensors_have_one_edge_each_as_described(depth):
+    """describe stops at MAX_NESTING levels; the edges stop at the same level, so that the i-th
+    edge is still the i-th tensor the inputs list."""
+    value: object = torch.zeros(2)
+    for _ in range(depth):
+        value = [value]
+    args = (torch.ones(3), value, torch.ones(4))
+    flow = Dataflow()
+    flow.model_inputs(args, {})
+    described = [tensor.shape for tensor in describe_arguments(args, {}).tensors()]
+    edges = flow.edges(args, {})
+    assert len(edges) == len(described)
+    assert edges[-1] == (-len(described), 0)  # the last tensor is the last model input
 
 
 def test_negative_zero_keeps_its_sign():
@@ -88,3 +118,15 @@ def test_negative_zero_keeps_its_sign():
         math.copysign(1, log._arguments((), {"fill": zero}).items[0][1].value) for zero in (0.0, -0.0)
     ]
     assert signs == keywords == [1.0, -1.0]
+
+
+def test_the_sign_of_nan_is_kept_too():
+    log = CallLog(set(), set())
+    tensor = torch.zeros(1)
+    signs = [
+        math.copysign(1, log._arguments((tensor,), {"fill": nan}).items[1][1].value) for nan in (NAN, -NAN)
+    ]
+    assert signs == [math.copysign(1, NAN), math.copysign(1, -NAN)] and signs[0] != signs[1]
+
+
+NAN = float("nan")
