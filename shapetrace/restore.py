@@ -164,15 +164,15 @@ class _Data:
 
 
 def _place(tensor: torch.Tensor) -> tuple[Any, ...]:
-    """Where a tensor's data is: address, dtype and shape; its device too where the address does not
-    tell (0 on meta, None for sparse and other tensors without one storage)."""
-    try:
-        address = tensor.data_ptr()
+    """Where a tensor's data is: address, dtype, shape and strides; its device too where the address
+    does not tell (0 on meta, None for sparse and other tensors without one storage)."""
+    try:  # the strides too: p.data = p.data.t() keeps a square weight's address and shape
+        address, strides = tensor.data_ptr(), tensor.stride()
     except RuntimeError:
-        address = None
+        address = strides = None
     if address:
-        return address, tensor.dtype, tensor.shape
-    return address, tensor.dtype, tensor.shape, tensor.device
+        return address, tensor.dtype, tensor.shape, strides
+    return address, tensor.dtype, tensor.shape, strides, tensor.device
 
 
 def _allowing(tensor: torch.Tensor) -> contextlib.AbstractContextManager:

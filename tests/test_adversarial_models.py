@@ -594,6 +594,18 @@ class Moves(nn.Module):
         return x
 
 
+class Transposes(nn.Module):
+    """Swaps a square weight's data for its transpose: the same storage, address and shape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(3, 3)
+
+    def forward(self, x):
+        self.fc.weight.data = self.fc.weight.data.t()
+        return x
+
+
 class Hooks(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -614,6 +626,7 @@ class Hooks(nn.Module):
         pytest.param(Freezes(), torch.randn(2, 3), id="requires-grad"),
         pytest.param(Doubles().train(), torch.randn(2, 3), id="double"),
         pytest.param(Moves(), torch.randn(2, 3), id="data-swapped"),
+        pytest.param(Transposes(), torch.randn(2, 3), id="data-transposed"),
         pytest.param(Hooks(), torch.randn(2, 3), id="hooks-registered-in-forward"),
     ],
 )
