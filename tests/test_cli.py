@@ -352,6 +352,22 @@ def test_only_the_command_freezes_the_collector_and_only_after_importing_torch()
     assert worksheet.stdout.splitlines()[-1] == "frozen 0 torch False status 0", worksheet.stderr
 
 
+def test_a_program_that_ran_the_command_calls_main_as_its_own():
+    """entry_point() called by a program (which catches its SystemExit) freezes the collector for that
+    run only: a later main() leaves the program's collector alone."""
+    probe = (
+        "import gc, sys; from shapetrace.cli import entry_point, main\n"
+        "sys.argv = ['shapetrace', 'lenet', '-q', '--format', 'json']\n"
+        "try:\n    entry_point()\nexcept SystemExit as done:\n    assert done.code == 0\n"
+        "first = gc.get_freeze_count(); gc.unfreeze()\n"
+        "assert main(['lenet', '-q', '--format', 'json']) == 0\n"
+        "print('frozen', first > 10_000, gc.get_freeze_count())"
+    )
+    result = _python("-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "frozen True 0"
+
+
 def test_code_that_exits_is_reported_not_obeyed(tmp_path, capsys):
     at_import = _write(tmp_path, "exits.py", "import sys\nsys.exit(0)\n")
     code, out, err = run(capsys, f"{at_import}:Net", "--input", "1,3")

@@ -389,6 +389,11 @@ def _settle_imports() -> None:
 
 
 def entry_point() -> None:
+    """The `shapetrace` command: runs the command line as the process's own (see _settle_imports)."""
     global _OWN_PROCESS
     _OWN_PROCESS = True
-    raise SystemExit(main())
+    try:
+        status = main()
+    finally:
+        _OWN_PROCESS = False  # a program that called this and goes on calls main() as its own
+    raise SystemExit(status)
