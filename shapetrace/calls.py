@@ -11,15 +11,11 @@ from typing import Any
 from shapetrace._torch import nn, torch
 from shapetrace.dataflow import Dataflow, Edge
 from shapetrace.records import ValueInfo
-from shapetrace.values import describe, describe_arguments
+from shapetrace.values import OPAQUE, SCALARS, describe, describe_arguments
 
 __all__ = ["RecordedCall", "CallLog"]
 
 _NO_TORCH_FUNCTION = torch._C.DisableTorchFunction
-
-
-_SCALARS = frozenset({bool, int, float, str, type(None)})
-_OPAQUE = frozenset({slice, type(Ellipsis)})  # described by their type alone
 
 
 @dataclass(slots=True, eq=False)
@@ -113,7 +109,7 @@ class CallLog:
     def _arguments(self, args: tuple, kwargs: dict[str, Any]) -> ValueInfo:
         """describe_arguments, sharing the description of equal tensor-only arguments (the common case)."""
         if not all(type(arg) is torch.Tensor for arg in args) or (
-            kwargs and not all(type(value) in _SCALARS for value in kwargs.values())
+            kwargs and not all(type(value) in SCALARS for value in kwargs.values())
         ):
             return self._mixed_arguments(args, kwargs)
         tensors = tuple(self._tensor(arg) for arg in args)
@@ -142,7 +138,7 @@ class CallLog:
                 return describe_arguments(args, kwargs)
             items.append((None, info))
         for key, value in kwargs.items():
-            info = self._plain(value) if type(value) in _SCALARS else None
+            info = self._plain(value) if type(value) in SCALARS else None
             if info is None:
                 return describe_arguments(args, kwargs)
             items.append((key, info))
@@ -156,8 +152,8 @@ class CallLog:
             return self._tensor(value)
         if kind is float:  # not shared: 0.0 == -0.0
             return describe(value)
-        if kind in _SCALARS or kind in _OPAQUE:
-            key = (kind, value) if kind in _SCALARS else (kind, None)
+        if kind in SCALARS or kind in OPAQUE:
+            key = (kind, value) if kind in SCALARS else (kind, None)
             info = self._plain_infos.get(key)
             if info is None:
                 info = self._plain_infos[key] = describe(value)

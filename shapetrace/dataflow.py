@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from shapetrace._torch import torch
-from shapetrace.values import flat_tensors
+from shapetrace.values import SCALARS, flat_tensors
 
 __all__ = ["Dataflow", "Edge"]
 
 Tensor = torch.Tensor
-_SCALARS = frozenset({bool, int, float, str, type(None)})
 Edge = tuple[int, int] | None  # (call index, output position); call index -1-k is model input k
 
 
@@ -40,7 +39,7 @@ class Dataflow:
         """Where each input tensor came from: a call's output, a model input, or unknown (None)."""
         found = []
         plain = all(type(arg) is Tensor for arg in args) and (  # the common case: no walk
-            not kwargs or all(type(value) in _SCALARS for value in kwargs.values())
+            not kwargs or all(type(value) in SCALARS for value in kwargs.values())
         )
         for tensor in args if plain else _arguments_tensors(args, kwargs):
             made = self._made.get(id(tensor))

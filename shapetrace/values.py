@@ -10,7 +10,15 @@ from typing import Any
 from shapetrace._torch import torch
 from shapetrace.records import TensorInfo, ValueInfo
 
-__all__ = ["describe", "describe_arguments", "flat_tensors", "exception_text", "MAX_NESTING"]
+__all__ = [
+    "describe",
+    "describe_arguments",
+    "flat_tensors",
+    "exception_text",
+    "MAX_NESTING",
+    "SCALARS",
+    "OPAQUE",
+]
 
 MAX_NESTING = 16  # deeper containers are shown by their type alone
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
@@ -44,7 +52,8 @@ def describe(value: Any, nesting: int = 0) -> ValueInfo:
         return ValueInfo("object", type(value).__name__)
 
 
-_SCALARS = frozenset({bool, int, float, str, type(None)})
+SCALARS = frozenset({bool, int, float, str, type(None)})  # plain values, described by value
+OPAQUE = frozenset({slice, type(Ellipsis)})  # described by their type alone
 
 
 def _scalar(value: Any) -> ValueInfo:
@@ -60,7 +69,7 @@ def _describe(value: Any, nesting: int) -> ValueInfo:
         return ValueInfo(
             "tensor", "Tensor", TensorInfo(tuple(value.shape), _dtype_name(dtype), dtype.itemsize)
         )
-    if type(value) in _SCALARS:  # the common arguments (dim=1, inplace=False): no container checks
+    if type(value) in SCALARS:  # the common arguments (dim=1, inplace=False): no container checks
         return _scalar(value)
     container = _items(value) if nesting < MAX_NESTING else None
     if container is not None:
@@ -88,7 +97,7 @@ def flat_tensors(value: Any, nesting: int = 0) -> Iterator[torch.Tensor]:
 
 
 _PLAIN_SEQUENCES = (tuple, list)  # exactly these types: a named tuple's items have names
-_NO_TENSORS = _SCALARS | {slice, type(Ellipsis)}
+_NO_TENSORS = SCALARS | OPAQUE
 
 
 def _flatten(value: Any, nesting: int, found: list[torch.Tensor]) -> None:
@@ -98,7 +107,7 @@ def _flatten(value: Any, nesting: int, found: list[torch.Tensor]) -> None:
         return
     if kind in _NO_TENSORS:
         return
-    plain = kind in _PLAIN_SEQUENCES or (kind is dict and all(type(key) in _SCALARS for key in value))
+    plain = kind in _PLAIN_SEQUENCES or (kind is dict and all(type(key) in SCALARS for key in value))
     if plain and nesting < MAX_NESTING:  # the common containers: no _items, no str(key) that may raise
         for item in value.values() if kind is dict else value:
             if type(item) is torch.Tensor:
